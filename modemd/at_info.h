@@ -15,7 +15,8 @@ enum at_sim_state {
 };
 
 /* 3GPP 27.007 <stat>: 0 not searching, 1 home, 2 searching, 3 denied,
- * 4 unknown, 5 roaming (others map to 4). */
+ * 4 unknown, 5 roaming; 9/10 (registered, CSFB not preferred) map to 1/5,
+ * others to 4. */
 enum at_reg_state {
 	AT_REG_NOT_SEARCHING = 0,
 	AT_REG_HOME = 1,
@@ -44,7 +45,8 @@ struct at_signal {
 /* "+CPIN: READY" */
 int at_parse_cpin(const char *line, enum at_sim_state *out);
 /* "+CREG: ..." / "+CGREG:" / "+CEREG:". query: line answers "AT+CxREG?"
- * (first field is <n>); otherwise it is the unsolicited form. */
+ * (first field is <n>); 0: it is the unsolicited form; < 0: tell from the
+ * fields (a query reply has an unquoted second field). */
 int at_parse_reg(const char *line, int query, struct at_reg *out);
 /* "+CSQ: 18,99" -> csq and rssi_dbm (-113 + 2*csq) in out. */
 int at_parse_csq(const char *line, struct at_signal *out);

@@ -10,6 +10,14 @@
 #define CFG_NAME_MAX 32
 #define CFG_PATH_MAX 256
 
+/* Upper bounds on what a config file can make us allocate. */
+#define CFG_MAX_MODELS 64         /* user entries, on top of the built-ins */
+#define CFG_MAX_STATIC_MODEMS 32
+#define CFG_MAX_SIMS 256
+#define CFG_MAX_PLMNS 256
+#define CFG_MAX_APN_DB 4
+#define CFG_MAX_PPPD_OPTIONS 8
+
 /* One row of the USB model table: which tty (by USB interface number) is the
  * AT control port and which the PPP data port. */
 struct cfg_model {
@@ -56,7 +64,7 @@ struct cfg_dial {
 	char chat_path[CFG_PATH_MAX];
 	char chat_dir[CFG_PATH_MAX];  /* where the chat scripts live */
 	char ifname_prefix[16];       /* "ppp-" -> ppp-m0, ppp-m1 */
-	char pppd_extra[8][64];       /* extra pppd options, one word each */
+	char pppd_extra[CFG_MAX_PPPD_OPTIONS][64]; /* extra pppd options, one word each */
 	size_t n_pppd_extra;
 };
 
@@ -66,7 +74,8 @@ struct config {
 	char control_socket[CFG_PATH_MAX];
 	char control_group[CFG_NAME_MAX]; /* group owning the socket; empty: root */
 	char run_dir[CFG_PATH_MAX];       /* options files, state */
-	char apn_db[4][CFG_PATH_MAX];     /* databases, first match wins */
+	char state_dir[CFG_PATH_MAX];     /* kept across reboots: remembered names, admin state */
+	char apn_db[CFG_MAX_APN_DB][CFG_PATH_MAX]; /* databases, first match wins */
 	size_t n_apn_db;
 	bool udev;                        /* discover modems through udev */
 
@@ -84,9 +93,10 @@ struct config {
 
 /* Built-in defaults (no file). */
 int config_init_defaults(struct config *c);
-/* Parse a file. On error returns -EINVAL (or -errno) and writes a message
- * naming file, line and setting into err ("modemd.conf:12: dial.baud: must be
- * a positive integer"). */
+/* Parse a file on top of the built-in defaults (c need not be initialised;
+ * it is overwritten, not freed). On error returns -EINVAL (or -errno), leaves
+ * c zeroed and writes a message naming file, line and setting into err
+ * ("modemd.conf:12: dial.baud: must be an integer between 300 and 4000000"). */
 int config_load_file(struct config *c, const char *path, char *err, size_t errlen);
 /* Same from a string (tests, fuzzing); name is used in messages. */
 int config_load_string(struct config *c, const char *text, const char *name, char *err,
@@ -96,6 +106,13 @@ void config_release(struct config *c);
 /* Print the normalised configuration (libconfig syntax, parses again; secrets
  * printed as "<hidden>" unless show_secrets). */
 int config_print(const struct config *c, FILE *f, bool show_secrets);
+
+/* True if the config holds a SIM PIN or an APN password. */
+bool config_has_secrets(const struct config *c);
+/* A config holding secrets must not be readable by group or others: returns
+ * -EPERM with a message in err if path is, 0 if fine (or no secrets), -errno
+ * if path cannot be examined. modemd refuses to start on -EPERM. */
+int config_check_file_mode(const struct config *c, const char *path, char *err, size_t len);
 
 const struct cfg_model *config_find_model(const struct config *c, unsigned vid, unsigned pid);
 const struct cfg_sim *config_find_sim(const struct config *c, const char *iccid);

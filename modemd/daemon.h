@@ -25,6 +25,15 @@ struct link_info {
 typedef void (*link_event_cb)(enum link_event ev, const struct link_info *li, void *data);
 
 #define LINK_SUBSCRIBERS_MAX 8
+#define REMEMBERED_MAX 256
+
+/* What we keep about a modem across replug and restart (state_dir/modems):
+ * keyed by IMEI, USB path or static name. */
+struct remembered {
+	char key[64];
+	char name[32];
+	bool admin_up;
+};
 
 struct daemon {
 	struct loop *loop;
@@ -37,6 +46,11 @@ struct daemon {
 	struct netlink *nl;
 	struct control *ctl;
 	bool stopping;
+	void (*shutdown_done)(struct daemon *d);
+	struct remembered remembered[REMEMBERED_MAX];
+	size_t n_remembered;
+	char bad_pins[16][24]; /* ICCIDs whose configured PIN was rejected */
+	size_t n_bad_pins;
 	struct {
 		link_event_cb cb;
 		void *data;
@@ -46,3 +60,15 @@ struct daemon {
 
 int daemon_link_subscribe(struct daemon *d, link_event_cb cb, void *data);
 void daemon_link_publish(struct daemon *d, enum link_event ev, const struct link_info *li);
+
+/* Remembered names and admin state (daemon.c); saved to state_dir/modems. */
+const struct remembered *daemon_recall(struct daemon *d, const char *key);
+void daemon_remember(struct daemon *d, const char *key, const char *name, bool admin_up);
+int daemon_load_remembered(struct daemon *d);
+/* Next free short name "mN" not used by a live or remembered modem. */
+void daemon_next_name(struct daemon *d, char *buf, size_t len);
+/* Once the IMEI is known: take the name remembered for it, if free. */
+void daemon_adopt_name(struct daemon *d, struct modem *m, const char *imei);
+/* A configured PIN was rejected for this ICCID: never send it again. */
+void daemon_mark_bad_pin(struct daemon *d, const char *iccid);
+bool daemon_bad_pin(struct daemon *d, const char *iccid);

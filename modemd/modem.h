@@ -80,8 +80,11 @@ struct modem {
 	struct at_chan *at;
 	struct pppd *pppd;
 	struct loop_timer *timer;   /* state timeouts, backoff */
+	void (*timer_fn)(struct modem *m); /* what m->timer means right now */
 	struct loop_timer *refresh; /* signal/registration refresh */
 	int probe_step;
+	unsigned probe_retries;
+	int reg_pending; /* registration queries outstanding */
 	bool pin_tried;
 	uint64_t deadline_ms;
 };

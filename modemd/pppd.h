@@ -44,3 +44,11 @@ bool pppd_running(const struct pppd *p);
 
 /* pppd exit code -> text ("modem hangup", "peer failed our authentication"). */
 const char *pppd_exit_to_string(int code);
+
+/* Grace period between SIGTERM and SIGKILL in pppd_stop (default 5000 ms). */
+void pppd_set_stop_grace(struct pppd *p, unsigned ms);
+/* The exit reason for a wait(2) status and pppd's captured output (lines,
+ * oldest first): chat's "Failed (NO CARRIER)" or "alarm" turn exit 8 into
+ * "chat: modem answered NO CARRIER". Exposed for tests. */
+int pppd_exit_reason(int status, const char *const *lines, size_t n_lines, char *buf,
+		     size_t len);
