@@ -14,3 +14,6 @@ typedef void (*netlink_cb)(void *data, const char *ifname, int ifindex, bool up,
 
 struct netlink *netlink_open(struct loop *l, netlink_cb cb, void *data, int *err);
 struct netlink *netlink_close(struct netlink *nl);
+/* Set the socket receive buffer (SO_RCVBUFFORCE; tests use a tiny one to
+ * force an overrun). Returns 0 or -errno. */
+int netlink_set_rcvbuf(struct netlink *nl, int bytes);

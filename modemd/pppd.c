@@ -1,6 +1,5 @@
 /* pppd on a modem's data port: options file, fork/exec, captured output,
  * exit code -> a reason a user understands. See docs/dialing.md. */
-#define _GNU_SOURCE
 #include "pppd.h"
 #include "config.h"
 #include "log.h"
@@ -18,7 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define PPPD_LINES 32      /* output lines kept for the exit reason */
+#define PPPD_LINES    32   /* output lines kept for the exit reason */
 #define PPPD_LINE_MAX 200  /* longer lines are cut */
 #define PPPD_GRACE_MS 5000 /* SIGTERM -> SIGKILL */
 
@@ -43,26 +42,26 @@ struct pppd {
 
 /* pppd(8) "EXIT STATUS", worded for someone reading `mpctl status`. */
 static const char *const exit_text[] = {
-	[0] = "pppd finished normally",
-	[1] = "pppd hit a fatal error",
-	[2] = "invalid pppd options",
-	[3] = "pppd must run as root",
-	[4] = "the kernel has no PPP support (no /dev/ppp)",
-	[5] = "pppd stopped by a signal (hangup requested)",
-	[6] = "serial port is locked by another program",
-	[7] = "could not open the serial port",
-	[8] = "connect script (chat) failed",
-	[9] = "pty command failed",
-	[10] = "PPP negotiation failed",
-	[11] = "peer failed our authentication",
-	[12] = "link was idle too long",
-	[13] = "connect time limit reached",
-	[14] = "callback negotiated",
-	[15] = "LCP echo timeout: carrier stopped answering",
-	[16] = "modem hung up",
-	[17] = "serial line is looped back",
-	[18] = "init script failed",
-	[19] = "carrier rejected our user name or password",
+    [0] = "pppd finished normally",
+    [1] = "pppd hit a fatal error",
+    [2] = "invalid pppd options",
+    [3] = "pppd must run as root",
+    [4] = "the kernel has no PPP support (no /dev/ppp)",
+    [5] = "pppd stopped by a signal (hangup requested)",
+    [6] = "serial port is locked by another program",
+    [7] = "could not open the serial port",
+    [8] = "connect script (chat) failed",
+    [9] = "pty command failed",
+    [10] = "PPP negotiation failed",
+    [11] = "peer failed our authentication",
+    [12] = "link was idle too long",
+    [13] = "connect time limit reached",
+    [14] = "callback negotiated",
+    [15] = "LCP echo timeout: carrier stopped answering",
+    [16] = "modem hung up",
+    [17] = "serial line is looped back",
+    [18] = "init script failed",
+    [19] = "carrier rejected our user name or password",
 };
 
 const char *pppd_exit_to_string(int code)
@@ -153,8 +152,7 @@ int pppd_render_options(const struct pppd_params *p, char *buf, size_t len)
 	if (check("tty", p->tty, false, p->name) || check("ifname", p->ifname, false, p->name) ||
 	    check("name", p->name, false, p->name) || check("user", a->user, false, p->name) ||
 	    check("password", a->password, false, p->name) ||
-	    check("dial number", a->number, true, p->name) ||
-	    check("APN", a->apn, true, p->name) ||
+	    check("dial number", a->number, true, p->name) || check("APN", a->apn, true, p->name) ||
 	    check("chat path", d->chat_path, true, p->name) ||
 	    check("chat script", script, true, p->name))
 		return -EINVAL;
@@ -538,6 +536,14 @@ struct pppd *pppd_free(struct pppd *p)
 	close_output(p);
 	free(p);
 	return NULL;
+}
+
+size_t pppd_last_lines(const struct pppd *p, const char **lines, size_t max)
+{
+	size_t n = p ? p->n_lines : 0, skip = n > max ? n - max : 0;
+	for (size_t i = skip; i < n; i++)
+		lines[i - skip] = p->lines[(p->head + i) % PPPD_LINES];
+	return n - skip;
 }
 
 pid_t pppd_pid(const struct pppd *p)

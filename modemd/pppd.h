@@ -22,7 +22,8 @@ struct pppd_params {
 	const struct cfg_dial *dial;
 };
 
-/* Render the options file text; returns length or -ENOSPC. */
+/* Render the options file text; returns length, -ENOSPC, or -EINVAL when a
+ * value holds a quote or control character (see docs/dialing.md). */
 int pppd_render_options(const struct pppd_params *p, char *buf, size_t len);
 /* Path of the chat script used for this profile (3gpp.chat or cdma.chat). */
 int pppd_chat_script(const struct pppd_params *p, char *buf, size_t len);
@@ -45,6 +46,9 @@ bool pppd_running(const struct pppd *p);
 /* pppd exit code -> text ("modem hangup", "peer failed our authentication"). */
 const char *pppd_exit_to_string(int code);
 
+/* The last lines pppd (and chat) printed, oldest first, at most max;
+ * pointers stay valid until pppd prints more or is freed. Returns the count. */
+size_t pppd_last_lines(const struct pppd *p, const char **lines, size_t max);
 /* Grace period between SIGTERM and SIGKILL in pppd_stop (default 5000 ms). */
 void pppd_set_stop_grace(struct pppd *p, unsigned ms);
 /* The exit reason for a wait(2) status and pppd's captured output (lines,
