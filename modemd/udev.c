@@ -42,7 +42,6 @@ struct group {
 	unsigned vid, pid;
 	char model[sizeof(((struct cfg_model *)0)->name)];
 	char reset_cmd[sizeof(((struct cfg_model *)0)->reset_cmd)];
-	int ifnum[ROLE_COUNT];
 	struct port port[ROLE_COUNT];
 	bool reported;
 	uint64_t seq; /* creation order: the oldest unreported group is evicted */
@@ -69,16 +68,6 @@ struct udev_watch {
 };
 
 static const char *const role_names[ROLE_COUNT] = {[ROLE_AT] = "AT", [ROLE_PPP] = "PPP"};
-
-/* The user's rows come after the built-in ones, so search from the end: a
- * user entry for a known VID:PID overrides the default. */
-static const struct cfg_model *find_model(const struct config *cfg, unsigned vid, unsigned pid)
-{
-	for (size_t i = cfg->n_models; i-- > 0;)
-		if (cfg->models[i].vid == vid && cfg->models[i].pid == pid)
-			return &cfg->models[i];
-	return NULL;
-}
 
 static struct group *group_free(struct group *g)
 {
@@ -179,13 +168,13 @@ static void group_maybe_report(struct udev_watch *w, struct group *g)
 		return;
 	g->reported = true;
 	struct udev_modem um = {
-		.usb_path = g->usb_path,
-		.vid = g->vid,
-		.pid = g->pid,
-		.model = g->model,
-		.at_port = g->port[ROLE_AT].devnode,
-		.ppp_port = g->port[ROLE_PPP].devnode,
-		.reset_cmd = g->reset_cmd,
+	    .usb_path = g->usb_path,
+	    .vid = g->vid,
+	    .pid = g->pid,
+	    .model = g->model,
+	    .at_port = g->port[ROLE_AT].devnode,
+	    .ppp_port = g->port[ROLE_PPP].devnode,
+	    .reset_cmd = g->reset_cmd,
 	};
 	log_info("udev: %s %04x:%04x at %s: AT %s, PPP %s", g->model, g->vid, g->pid, g->usb_path,
 		 um.at_port, um.ppp_port);
@@ -228,7 +217,7 @@ static void tty_added(struct udev_watch *w, struct udev_device *tty)
 	const char *syspath = udev_device_get_syspath(tty);
 	const char *devnode = udev_device_get_devnode(tty);
 	struct udev_device *usbdev =
-		udev_device_get_parent_with_subsystem_devtype(tty, "usb", "usb_device");
+	    udev_device_get_parent_with_subsystem_devtype(tty, "usb", "usb_device");
 	if (!syspath || !usbdev)
 		return; /* not a USB tty (ttyS, virtual consoles): not ours, not worth a line */
 	const char *usb_path = udev_device_get_syspath(usbdev);
@@ -239,7 +228,7 @@ static void tty_added(struct udev_watch *w, struct udev_device *tty)
 		log_debug("udev: %s: USB parent without idVendor/idProduct, ignored", syspath);
 		return;
 	}
-	const struct cfg_model *m = find_model(w->cfg, vid, pid);
+	const struct cfg_model *m = config_find_model(w->cfg, vid, pid);
 	if (!m) {
 		if (!ignored_seen(w, usb_path)) {
 			log_debug("udev: %04x:%04x at %s: not a known modem model, ignored", vid,
@@ -249,14 +238,14 @@ static void tty_added(struct udev_watch *w, struct udev_device *tty)
 		return;
 	}
 	struct udev_device *intf =
-		udev_device_get_parent_with_subsystem_devtype(tty, "usb", "usb_interface");
+	    udev_device_get_parent_with_subsystem_devtype(tty, "usb", "usb_interface");
 	unsigned ifnum;
 	if (!intf ||
 	    parse_hex(udev_device_get_sysattr_value(intf, "bInterfaceNumber"), 0xff, &ifnum) < 0) {
 		log_debug("udev: %s: no USB interface number (yet), ignored", syspath);
 		return;
 	}
-	int role = (int)ifnum == m->at_interface ? ROLE_AT
+	int role = (int)ifnum == m->at_interface    ? ROLE_AT
 		   : (int)ifnum == m->ppp_interface ? ROLE_PPP
 						    : -1;
 	if (role < 0)
@@ -270,8 +259,7 @@ static void tty_added(struct udev_watch *w, struct udev_device *tty)
 	if (i < 0) {
 		i = free_slot(w);
 		if (i < 0) {
-			log_warn("udev: %s: already %d modems, ignored", usb_path,
-				 UDEV_MAX_GROUPS);
+			log_warn("udev: %s: already %d modems, ignored", usb_path, UDEV_MAX_GROUPS);
 			return;
 		}
 		struct group *g = calloc(1, sizeof(*g));
@@ -284,8 +272,6 @@ static void tty_added(struct udev_watch *w, struct udev_device *tty)
 		g->pid = pid;
 		strlcpy_checked(g->model, m->name, sizeof(g->model));
 		strlcpy_checked(g->reset_cmd, m->reset_cmd, sizeof(g->reset_cmd));
-		g->ifnum[ROLE_AT] = m->at_interface;
-		g->ifnum[ROLE_PPP] = m->ppp_interface;
 		g->seq = w->next_seq++;
 		w->groups[i] = g;
 	}
@@ -317,6 +303,8 @@ static void tty_added(struct udev_watch *w, struct udev_device *tty)
 			free(sp);
 		free(dn);
 		log_err("udev: out of memory");
+		if (group_ports(g) == 0)
+			w->groups[i] = group_free(g);
 		return;
 	}
 	free(p->devnode);
@@ -409,7 +397,7 @@ static int enumerate(struct udev_watch *w)
 		if (w->stopping)
 			break;
 		struct udev_device *dev =
-			udev_device_new_from_syspath(w->udev, udev_list_entry_get_name(entry));
+		    udev_device_new_from_syspath(w->udev, udev_list_entry_get_name(entry));
 		if (!dev)
 			continue; /* vanished since the scan: its "remove" is queued */
 		handle_device(w, dev);

@@ -8,7 +8,7 @@
 /* Bounds on what plugged devices can make us keep: USB devices tracked (one
  * group each, at most two ports per group) and unknown USB devices remembered
  * so each is logged once. */
-#define UDEV_MAX_GROUPS 64
+#define UDEV_MAX_GROUPS	 64
 #define UDEV_MAX_IGNORED 32
 
 struct loop;
