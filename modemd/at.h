@@ -36,16 +36,19 @@ struct at_response {
 typedef void (*at_done_cb)(struct at_chan *ch, const struct at_response *r, void *data);
 typedef void (*at_urc_cb)(struct at_chan *ch, const char *line, void *data);
 /* The port failed (read error, EOF, unplugged). err is negative errno. The
- * channel is unusable after this; the owner must at_close() it. */
+ * channel is unusable after this; the owner must at_close() it. Pending
+ * commands have already completed with AT_RES_CANCELLED when this runs. */
 typedef void (*at_dead_cb)(struct at_chan *ch, int err, void *data);
 
-/* Open path at baud, raw 8N1, no flow control. Returns NULL and *err. */
+/* Open path at baud (0: 115200), raw 8N1, no flow control. Returns NULL and *err. */
 struct at_chan *at_open(struct loop *l, const char *path, unsigned baud, at_urc_cb urc,
 			at_dead_cb dead, void *data, int *err);
 /* Cancel pending commands (their callbacks are NOT called) and close. NULL-safe. */
 struct at_chan *at_close(struct at_chan *ch);
 /* Queue cmd (without "\r"); done is called exactly once unless the channel is
- * closed first. Returns 0 or -errno (-ENOSPC: queue full). */
+ * closed first (done may be NULL). Returns 0 or -errno (-ENOSPC: queue of 32
+ * full; -EINVAL: empty, over 512 bytes, control characters, timeout 0;
+ * -ENOTCONN: the port is dead). Every callback may call at_close(). */
 int at_send(struct at_chan *ch, const char *cmd, unsigned timeout_ms, at_done_cb done,
 	    void *data);
 /* Drop queued and in-flight commands; their callbacks get AT_RES_CANCELLED. */

@@ -12,7 +12,7 @@
 /* One reply line split at commas outside quotes; quotes and surrounding
  * spaces removed. Fixed size: a line cannot make us allocate. */
 #define FIELDS_MAX 24
-#define FIELD_LEN 64
+#define FIELD_LEN  64
 
 struct fields {
 	char v[FIELDS_MAX][FIELD_LEN];
@@ -104,13 +104,13 @@ int at_parse_cpin(const char *line, enum at_sim_state *out)
 		const char *text;
 		enum at_sim_state state;
 	} map[] = {
-		{"READY", AT_SIM_READY},
-		{"SIM PIN", AT_SIM_PIN},
-		{"SIM PUK", AT_SIM_PUK},
-		{"SIM PIN2", AT_SIM_PIN2},
-		{"SIM PUK2", AT_SIM_PUK2},
-		{"NOT INSERTED", AT_SIM_NOT_INSERTED}, /* some firmwares (unverified) */
-		{"SIM REMOVED", AT_SIM_NOT_INSERTED},
+	    {"READY", AT_SIM_READY},
+	    {"SIM PIN", AT_SIM_PIN},
+	    {"SIM PUK", AT_SIM_PUK},
+	    {"SIM PIN2", AT_SIM_PIN2},
+	    {"SIM PUK2", AT_SIM_PUK2},
+	    {"NOT INSERTED", AT_SIM_NOT_INSERTED}, /* some firmwares (unverified) */
+	    {"SIM REMOVED", AT_SIM_NOT_INSERTED},
 	};
 	struct fields f;
 	const char *p = after_prefix(line, "+CPIN:");
@@ -359,8 +359,8 @@ const char *at_act_to_string(int act)
 {
 	/* 3GPP TS 27.007 <AcT> */
 	static const char *const names[] = {
-		"GSM",  "GSM Compact", "UMTS",  "EDGE",    "HSDPA",  "HSUPA", "HSPA",
-		"LTE",  "EC-GSM-IoT",  "NB-IoT", "LTE-5GC", "NR-5GC", "NR",    "EN-DC",
+	    "GSM", "GSM Compact", "UMTS",   "EDGE",    "HSDPA",	 "HSUPA", "HSPA",
+	    "LTE", "EC-GSM-IoT",  "NB-IoT", "LTE-5GC", "NR-5GC", "NR",	  "EN-DC",
 	};
 	if (act < 0 || (size_t)act >= ARRAY_SIZE(names))
 		return "unknown";

@@ -61,55 +61,55 @@ static const struct {
 	int code;
 	const char *text;
 } cme_table[] = {
-	{0, "phone failure"},
-	{1, "no connection to phone"},
-	{2, "phone-adaptor link reserved"},
-	{3, "operation not allowed"},
-	{4, "operation not supported"},
-	{5, "PH-SIM PIN required"},
-	{6, "PH-FSIM PIN required"},
-	{7, "PH-FSIM PUK required"},
-	{10, "SIM not inserted"},
-	{11, "SIM PIN required"},
-	{12, "SIM PUK required"},
-	{13, "SIM failure"},
-	{14, "SIM busy"},
-	{15, "SIM wrong"},
-	{16, "incorrect password"},
-	{17, "SIM PIN2 required"},
-	{18, "SIM PUK2 required"},
-	{20, "memory full"},
-	{21, "invalid index"},
-	{22, "not found"},
-	{23, "memory failure"},
-	{24, "text string too long"},
-	{25, "invalid characters in text string"},
-	{26, "dial string too long"},
-	{27, "invalid characters in dial string"},
-	{30, "no network service"},
-	{31, "network timeout"},
-	{32, "network not allowed - emergency calls only"},
-	{40, "network personalization PIN required"},
-	{41, "network personalization PUK required"},
-	{42, "network subset personalization PIN required"},
-	{43, "network subset personalization PUK required"},
-	{44, "service provider personalization PIN required"},
-	{45, "service provider personalization PUK required"},
-	{46, "corporate personalization PIN required"},
-	{47, "corporate personalization PUK required"},
-	{100, "unknown"},
-	{103, "illegal MS"},
-	{106, "illegal ME"},
-	{107, "GPRS services not allowed"},
-	{111, "PLMN not allowed"},
-	{112, "location area not allowed"},
-	{113, "roaming not allowed in this location area"},
-	{132, "service option not supported"},
-	{133, "requested service option not subscribed"},
-	{134, "service option temporarily out of order"},
-	{148, "unspecified GPRS error"},
-	{149, "PDP authentication failure"},
-	{150, "invalid mobile class"},
+    {0, "phone failure"},
+    {1, "no connection to phone"},
+    {2, "phone-adaptor link reserved"},
+    {3, "operation not allowed"},
+    {4, "operation not supported"},
+    {5, "PH-SIM PIN required"},
+    {6, "PH-FSIM PIN required"},
+    {7, "PH-FSIM PUK required"},
+    {10, "SIM not inserted"},
+    {11, "SIM PIN required"},
+    {12, "SIM PUK required"},
+    {13, "SIM failure"},
+    {14, "SIM busy"},
+    {15, "SIM wrong"},
+    {16, "incorrect password"},
+    {17, "SIM PIN2 required"},
+    {18, "SIM PUK2 required"},
+    {20, "memory full"},
+    {21, "invalid index"},
+    {22, "not found"},
+    {23, "memory failure"},
+    {24, "text string too long"},
+    {25, "invalid characters in text string"},
+    {26, "dial string too long"},
+    {27, "invalid characters in dial string"},
+    {30, "no network service"},
+    {31, "network timeout"},
+    {32, "network not allowed - emergency calls only"},
+    {40, "network personalization PIN required"},
+    {41, "network personalization PUK required"},
+    {42, "network subset personalization PIN required"},
+    {43, "network subset personalization PUK required"},
+    {44, "service provider personalization PIN required"},
+    {45, "service provider personalization PUK required"},
+    {46, "corporate personalization PIN required"},
+    {47, "corporate personalization PUK required"},
+    {100, "unknown"},
+    {103, "illegal MS"},
+    {106, "illegal ME"},
+    {107, "GPRS services not allowed"},
+    {111, "PLMN not allowed"},
+    {112, "location area not allowed"},
+    {113, "roaming not allowed in this location area"},
+    {132, "service option not supported"},
+    {133, "requested service option not subscribed"},
+    {134, "service option temporarily out of order"},
+    {148, "unspecified GPRS error"},
+    {149, "PDP authentication failure"},
+    {150, "invalid mobile class"},
 };
 
 const char *at_cme_to_string(int err)
@@ -213,13 +213,13 @@ bool at_parse_final(const char *line, enum at_result *res, int *err)
 		const char *text;
 		enum at_result res;
 	} plain[] = {
-		{"OK", AT_RES_OK},
-		{"ERROR", AT_RES_ERROR},
-		{"NO CARRIER", AT_RES_NO_CARRIER},
-		{"BUSY", AT_RES_BUSY},
-		{"NO ANSWER", AT_RES_NO_ANSWER},
-		{"NO DIALTONE", AT_RES_NO_DIALTONE},
-		{"NO DIAL TONE", AT_RES_NO_DIALTONE},
+	    {"OK", AT_RES_OK},
+	    {"ERROR", AT_RES_ERROR},
+	    {"NO CARRIER", AT_RES_NO_CARRIER},
+	    {"BUSY", AT_RES_BUSY},
+	    {"NO ANSWER", AT_RES_NO_ANSWER},
+	    {"NO DIALTONE", AT_RES_NO_DIALTONE},
+	    {"NO DIAL TONE", AT_RES_NO_DIALTONE},
 	};
 	const char *rest;
 
@@ -270,17 +270,28 @@ long long at_connect_rate(const char *line)
 /* Lines that are unsolicited wherever they appear, unless the pending
  * command asked for that very prefix. */
 static const char *const urc_exact[] = {
-	"RDY", "SMS DONE", "PB DONE", "*ATREADY", "NORMAL POWER DOWN", "POWERED DOWN",
-	"RING", "START", "SMS READY", "CALL READY", "OPL DONE", "PNN DONE",
-	"UNDER-VOLTAGE POWER DOWN", "OVER-VOLTAGE POWER DOWN", "VOICE CALL: BEGIN",
-	"VOICE CALL: END",
+    "RDY",
+    "SMS DONE",
+    "PB DONE",
+    "NORMAL POWER DOWN",
+    "POWERED DOWN",
+    "RING",
+    "START",
+    "SMS READY",
+    "CALL READY",
+    "OPL DONE",
+    "PNN DONE",
+    "UNDER-VOLTAGE POWER DOWN",
+    "OVER-VOLTAGE POWER DOWN",
+    "VOICE CALL: BEGIN",
+    "VOICE CALL: END",
 };
 static const char *const urc_prefix[] = {
-	"+CPIN:", "+CREG:", "+CGREG:", "+CEREG:", "+C5GREG:", "+CPSI:", "+CFUN:",
-	"+QIND", "+SIMCARD:", "+CMTI:", "+CMT:", "+CDS:", "+CBM:", "+CGEV:", "+CUSD:",
-	"+CLIP:", "+CRING:", "+CSQ:", "+CNSMOD:", "+CTZV:", "+CTZE:", "*PSUTTZ", "DST:",
-	"+QUSIM:", "+STIN:", "+CSCON:", "+CIEV:", "^SIMST", "^MODE:", "^RSSI:",
-	"^BOOT:", "^HCSQ:", "+QSIMSTAT:", "+CPINR",
+    "+CPIN:", "+CREG:",	  "+CGREG:",   "+CEREG:", "+C5GREG:", "+CPSI:",	    "+CFUN:",
+    "+QIND",  "*ATREADY", "+SIMCARD:", "+CMTI:",  "+CMT:",    "+CDS:",	    "+CBM:",
+    "+CGEV:", "+CUSD:",	  "+CLIP:",    "+CRING:", "+CSQ:",    "+CNSMOD:",   "+CTZV:",
+    "+CTZE:", "*PSUTTZ",  "DST:",      "+QUSIM:", "+STIN:",   "+CSCON:",    "+CIEV:",
+    "^SIMST", "^MODE:",	  "^RSSI:",    "^BOOT:",  "^HCSQ:",   "+QSIMSTAT:", "+CPINR",
 };
 
 static bool is_known_urc(const char *line)
@@ -322,7 +333,7 @@ struct expect {
 static const struct {
 	const char *cmd, *reply;
 } reply_alias[] = {
-	{"+CICCID", "+ICCID"}, /* SIMCom */
+    {"+CICCID", "+ICCID"}, /* SIMCom */
 };
 
 /* Commands where a line with their own prefix, arriving while a set command
@@ -330,8 +341,8 @@ static const struct {
  * reply: AT+CREG=2 answers only OK, AT+CPIN="..." is followed by +CPIN: READY. */
 static bool set_reply_is_urc(const char *name)
 {
-	static const char *const names[] = {"+CREG", "+CGREG", "+CEREG", "+C5GREG",
-					    "+CPIN", "+CFUN"};
+	static const char *const names[] = {"+CREG",   "+CGREG", "+CEREG",
+					    "+C5GREG", "+CPIN",	 "+CFUN"};
 	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
 		if (!strcasecmp(name, names[i]))
 			return true;
@@ -399,17 +410,26 @@ static bool reg_line_is_urc(const char *line)
 	return *skip_spaces(comma + 1) == '"';
 }
 
-enum at_line_kind at_classify(const char *line, const char *pending, enum at_result *res,
-			      int *err)
+static bool is_stale_echo(const char *line)
+{
+	const char *rest = has_prefix(line, "AT");
+	return rest && (*rest == '\0' || strchr("+&^$*#%", *rest));
+}
+
+enum at_line_kind at_classify(const char *line, const char *pending, enum at_result *res, int *err)
 {
 	struct expect ex;
 
 	if (at_parse_final(line, res, err))
 		return AT_LINE_FINAL;
+	if (pending && !strcasecmp(line, skip_spaces(pending)))
+		return AT_LINE_ECHO;
+	/* A modem never starts a reply with "AT+": this is the late echo of an
+	 * earlier (timed-out) command, and may carry a PIN. */
+	if (is_stale_echo(line))
+		return AT_LINE_ECHO;
 	if (!pending)
 		return AT_LINE_URC;
-	if (!strcasecmp(line, skip_spaces(pending)))
-		return AT_LINE_ECHO;
 	expect_from_cmd(pending, &ex);
 	for (size_t i = 0; i < ex.n; i++) {
 		if (!has_prefix(line, ex.e[i].pfx))
@@ -444,10 +464,10 @@ static int secret_from(const char *line, size_t *name_len)
 		const char *name;
 		int first;
 	} secrets[] = {
-		{"AT+CPIN=", 0}, /* pin[,newpin] or puk,newpin */
-		{"AT+CPIN2=", 0},
-		{"AT+CLCK=", 2}, /* fac,mode,passwd */
-		{"AT+CPWD=", 1}, /* fac,oldpwd,newpwd */
+	    {"AT+CPIN=", 0}, /* pin[,newpin] or puk,newpin */
+	    {"AT+CPIN2=", 0},
+	    {"AT+CLCK=", 2}, /* fac,mode,passwd */
+	    {"AT+CPWD=", 1}, /* fac,oldpwd,newpwd */
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(secrets); i++)
 		if (has_prefix(line, secrets[i].name)) {

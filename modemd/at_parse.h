@@ -16,9 +16,9 @@
 struct at_lines {
 	char buf[AT_LINE_MAX + 1];
 	size_t len;
-	bool overlong;             /* discarding until the next line end */
-	unsigned long n_overlong;  /* lines discarded for length */
-	unsigned long n_dropped;   /* non-printable bytes dropped */
+	bool overlong;		  /* discarding until the next line end */
+	unsigned long n_overlong; /* lines discarded for length */
+	unsigned long n_dropped;  /* non-printable bytes dropped */
 };
 
 void at_lines_init(struct at_lines *a);
@@ -43,8 +43,7 @@ bool at_parse_final(const char *line, enum at_result *res, int *err);
 /* Classify one assembled line. pending is the command in flight (as sent,
  * without "\r") or NULL. Final codes are AT_LINE_FINAL even with nothing
  * pending; the caller decides what a stray one means. */
-enum at_line_kind at_classify(const char *line, const char *pending, enum at_result *res,
-			      int *err);
+enum at_line_kind at_classify(const char *line, const char *pending, enum at_result *res, int *err);
 /* Rate of "CONNECT 150000000" in bit/s, 0 when absent, -1 when not CONNECT. */
 long long at_connect_rate(const char *line);
 /* +CME ERROR verbose text ("SIM not inserted") to its number, or -1. */
