@@ -208,7 +208,13 @@ static void pdp_set(struct at_chan *ch, const struct at_response *r, void *data)
 		return;
 	}
 	const struct config *c = &m->d->cfg;
-	snprintf(m->ifname, sizeof(m->ifname), "%s%s", c->dial.ifname_prefix, m->name);
+	/* Interface names are at most 15 bytes (IFNAMSIZ - 1). */
+	if (strlen(c->dial.ifname_prefix) + strlen(m->name) > 15) {
+		modem_set_state(m, MODEM_NO_APN, "interface name %s%s longer than 15 characters",
+				c->dial.ifname_prefix, m->name);
+		return;
+	}
+	snprintf(m->ifname, sizeof(m->ifname), "%.15s%.15s", c->dial.ifname_prefix, m->name);
 	struct pppd_params pp = {
 		.name = m->name,
 		.ifname = m->ifname,

@@ -42,7 +42,7 @@ struct modem {
 	struct modem *next;
 	struct daemon *d;
 	char name[32];      /* "m0" */
-	char id[64];        /* stable identity: IMEI when known, else USB path */
+	char id[128];       /* stable identity: IMEI when known, else USB path */
 	char usb_path[128]; /* sysfs devpath of the USB device, "" for static */
 	char at_port[256];
 	char ppp_port[256];
