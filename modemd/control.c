@@ -41,7 +41,7 @@ struct client {
 	size_t in_len;
 	char *out; /* the one pending reply, with its newline */
 	size_t out_len, out_off;
-	bool eof;         /* peer shut down its side: close once flushed */
+	bool eof;	  /* peer shut down its side: close once flushed */
 	bool close_after; /* protocol error: close once flushed */
 };
 
@@ -52,6 +52,7 @@ struct control {
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	struct client *clients;
 	unsigned n_clients;
+	bool full_logged; /* one warning per episode of being full, not per client */
 };
 
 /* ---- replies ---------------------------------------------------------- */
@@ -71,7 +72,8 @@ static json_object *reply_new(bool ok)
 }
 
 /* err is a negative errno; the message is for humans, errno for scripts. */
-static json_object *reply_error(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static json_object *reply_error(int err, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 static json_object *reply_error(int err, const char *fmt, ...)
 {
 	char msg[256];
@@ -91,8 +93,11 @@ static bool utf8_valid(const unsigned char *s, size_t n)
 {
 	for (size_t i = 0; i < n;) {
 		unsigned char c = s[i];
-		size_t k = c < 0x80 ? 0 : c >= 0xc2 && c < 0xe0 ? 1 : c >= 0xe0 && c < 0xf0 ? 2
-			 : c >= 0xf0 && c < 0xf5 ? 3 : 4;
+		size_t k = c < 0x80		   ? 0
+			   : c >= 0xc2 && c < 0xe0 ? 1
+			   : c >= 0xe0 && c < 0xf0 ? 2
+			   : c >= 0xf0 && c < 0xf5 ? 3
+						   : 4;
 		if (k == 4 || i + k >= n)
 			return false;
 		for (size_t j = 1; j <= k; j++)
@@ -132,7 +137,12 @@ static json_object *jint_known(int v, bool known)
 
 static json_object *jtenths(int v10)
 {
-	return v10 ? json_object_new_double(v10 / 10.0) : NULL;
+	if (!v10)
+		return NULL;
+	/* Serialise as written ("-9.4"), not as the nearest binary double. */
+	char txt[16];
+	snprintf(txt, sizeof(txt), "%.1f", v10 / 10.0);
+	return json_object_new_double_s(v10 / 10.0, txt);
 }
 
 /* Milliseconds from appearance to an event stamped on the monotonic clock. */
@@ -164,7 +174,8 @@ static json_object *apn_json(const struct modem *m)
 static json_object *signal_json(const struct at_signal *s)
 {
 	json_object *o = json_object_new_object();
-	bool csq_known = s->csq >= 0 && s->csq <= 31;
+	/* CSQ fills csq and rssi_dbm together; a zeroed struct is "never measured". */
+	bool csq_known = s->csq >= 0 && s->csq <= 31 && s->rssi_dbm != 0;
 	json_object_object_add(o, "csq", jint_known(s->csq, csq_known));
 	json_object_object_add(o, "rssi_dbm", jint_known(s->rssi_dbm, s->rssi_dbm != 0));
 	json_object_object_add(o, "rsrp_dbm", jint_known(s->rsrp_dbm, s->rsrp_dbm != 0));
@@ -191,7 +202,8 @@ static json_object *modem_json(const struct modem *m, uint64_t now)
 	json_object_object_add(o, "imsi", jstr(m->ident.imsi));
 	json_object_object_add(o, "plmn", jstr(m->plmn));
 	json_object_object_add(o, "operator", jstr(m->operator_name));
-	json_object_object_add(o, "access_tech", m->act >= 0 ? jstr_c(at_act_to_string(m->act)) : NULL);
+	json_object_object_add(o, "access_tech",
+			       m->act >= 0 ? jstr_c(at_act_to_string(m->act)) : NULL);
 	json_object_object_add(o, "sim", jstr_c(at_sim_state_to_string(m->sim)));
 	json_object_object_add(o, "registration", jstr_c(at_reg_state_to_string(m->reg.stat)));
 	json_object_object_add(o, "signal", signal_json(&m->signal));
@@ -204,12 +216,13 @@ static json_object *modem_json(const struct modem *m, uint64_t now)
 	json_object_object_add(o, "remote_address", jstr(m->remote_addr));
 	json_object_object_add(o, "state_seconds",
 			       json_object_new_int64(m->state_since_ms && now >= m->state_since_ms
-							     ? (int64_t)(now - m->state_since_ms) / 1000
-							     : 0));
-	bool up = m->state == MODEM_CONNECTED && m->connected_since_ms && now >= m->connected_since_ms;
-	json_object_object_add(o, "uptime_seconds",
-			       up ? json_object_new_int64((int64_t)(now - m->connected_since_ms) / 1000)
-				  : NULL);
+							 ? (int64_t)(now - m->state_since_ms) / 1000
+							 : 0));
+	bool up =
+	    m->state == MODEM_CONNECTED && m->connected_since_ms && now >= m->connected_since_ms;
+	json_object_object_add(
+	    o, "uptime_seconds",
+	    up ? json_object_new_int64((int64_t)(now - m->connected_since_ms) / 1000) : NULL);
 	json_object_object_add(o, "redials", json_object_new_int64(m->redials));
 	json_object_object_add(o, "failures", json_object_new_int64(m->failures));
 	json_object *t = json_object_new_object();
@@ -235,7 +248,8 @@ static json_object *req_status(struct control *c, json_object *req)
 static json_object *set_admin(struct control *c, json_object *req, bool up)
 {
 	json_object *jm;
-	if (!json_object_object_get_ex(req, "modem", &jm) || !json_object_is_type(jm, json_type_string))
+	if (!json_object_object_get_ex(req, "modem", &jm) ||
+	    !json_object_is_type(jm, json_type_string))
 		return reply_error(-EINVAL, "\"modem\" must be a modem name, id or \"all\"");
 	const char *name = json_object_get_string(jm);
 	json_object *done = json_object_new_array();
@@ -295,10 +309,10 @@ static const struct {
 	const char *name;
 	json_object *(*fn)(struct control *c, json_object *req);
 } commands[] = {
-	{"status", req_status},
-	{"up", req_up},
-	{"down", req_down},
-	{"version", req_version},
+    {"status", req_status},
+    {"up", req_up},
+    {"down", req_down},
+    {"version", req_version},
 };
 
 /* ---- request parsing -------------------------------------------------- */
@@ -308,15 +322,18 @@ static json_object *dispatch(struct control *c, json_object *req)
 	if (!json_object_is_type(req, json_type_object))
 		return reply_error(-EINVAL, "request must be a JSON object");
 	json_object *jv, *jc;
-	if (!json_object_object_get_ex(req, "version", &jv) || !json_object_is_type(jv, json_type_int))
-		return reply_error(-EINVAL, "request needs an integer \"version\" (this is version %d)",
+	if (!json_object_object_get_ex(req, "version", &jv) ||
+	    !json_object_is_type(jv, json_type_int))
+		return reply_error(-EINVAL,
+				   "request needs an integer \"version\" (this is version %d)",
 				   CONTROL_PROTOCOL_VERSION);
 	int64_t v = json_object_get_int64(jv);
 	if (v != CONTROL_PROTOCOL_VERSION)
 		return reply_error(-EPROTONOSUPPORT,
 				   "unsupported protocol version %lld (modemd speaks version %d)",
 				   (long long)v, CONTROL_PROTOCOL_VERSION);
-	if (!json_object_object_get_ex(req, "command", &jc) || !json_object_is_type(jc, json_type_string))
+	if (!json_object_object_get_ex(req, "command", &jc) ||
+	    !json_object_is_type(jc, json_type_string))
 		return reply_error(-EINVAL, "request needs a string \"command\"");
 	const char *cmd = json_object_get_string(jc);
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
@@ -364,6 +381,7 @@ static void client_free(struct client *cl)
 			break;
 		}
 	c->n_clients--;
+	c->full_logged = false;
 	loop_io_del(cl->io);
 	close(cl->fd);
 	free(cl->out);
@@ -374,7 +392,7 @@ static int client_queue(struct client *cl, json_object *reply)
 {
 	size_t n;
 	const char *s = json_object_to_json_string_length(
-		reply, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &n);
+	    reply, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &n);
 	char *out = s ? malloc(n + 1) : NULL;
 	if (!out) {
 		json_object_put(reply);
@@ -432,8 +450,9 @@ static void client_process(struct client *cl)
 		} else if (cl->in_len == sizeof(cl->in)) {
 			/* Never grows: the peer learns why, then we hang up. */
 			cl->close_after = true;
-			if (client_queue(cl, reply_error(-EMSGSIZE, "request too long (limit %d bytes)",
-							 CONTROL_REQUEST_MAX - 1)) < 0)
+			if (client_queue(cl,
+					 reply_error(-EMSGSIZE, "request too long (limit %d bytes)",
+						     CONTROL_REQUEST_MAX - 1)) < 0)
 				break;
 			continue;
 		} else if (cl->eof && cl->in_len) {
@@ -446,7 +465,8 @@ static void client_process(struct client *cl)
 			return;
 		}
 		size_t l = len;
-		while (l && (cl->in[l - 1] == '\r' || cl->in[l - 1] == ' ' || cl->in[l - 1] == '\t'))
+		while (l &&
+		       (cl->in[l - 1] == '\r' || cl->in[l - 1] == ' ' || cl->in[l - 1] == '\t'))
 			l--;
 		json_object *reply = NULL;
 		if (l)
@@ -464,7 +484,8 @@ static void client_io(struct loop_io *io, int fd, uint32_t events, void *data)
 {
 	struct client *cl = data;
 	if (events & EPOLLIN && !cl->out) {
-		ssize_t n = recv(fd, cl->in + cl->in_len, sizeof(cl->in) - cl->in_len, MSG_DONTWAIT);
+		ssize_t n =
+		    recv(fd, cl->in + cl->in_len, sizeof(cl->in) - cl->in_len, MSG_DONTWAIT);
 		if (n < 0 && errno != EAGAIN && errno != EINTR) {
 			client_free(cl);
 			return;
@@ -484,15 +505,19 @@ int control_adopt(struct control *c, int fd)
 {
 	if (c->n_clients >= CONTROL_CLIENTS_MAX) {
 		char msg[160];
-		int n = snprintf(msg, sizeof(msg),
-				 "{\"version\":%d,\"ok\":false,\"error\":\"too many clients (limit %d)\","
-				 "\"errno\":\"EBUSY\"}\n",
-				 CONTROL_PROTOCOL_VERSION, CONTROL_CLIENTS_MAX);
+		int n = snprintf(
+		    msg, sizeof(msg),
+		    "{\"version\":%d,\"ok\":false,\"error\":\"too many clients (limit %d)\","
+		    "\"errno\":\"EBUSY\"}\n",
+		    CONTROL_PROTOCOL_VERSION, CONTROL_CLIENTS_MAX);
 		/* Best effort: a fresh socket's buffer takes this at once. */
 		if (send(fd, msg, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
 			log_debug("control: cannot refuse client: %m");
 		close(fd);
-		log_warn("control: refused a client: %d already connected", CONTROL_CLIENTS_MAX);
+		if (!c->full_logged)
+			log_warn("control: refusing clients: %d already connected",
+				 CONTROL_CLIENTS_MAX);
+		c->full_logged = true;
 		return -EBUSY;
 	}
 	struct client *cl = calloc(1, sizeof(*cl));
@@ -541,7 +566,9 @@ static int remove_stale(const struct sockaddr_un *sa)
 	if (r == 0)
 		return log_errno(-EADDRINUSE, "control: %s: another modemd is listening",
 				 sa->sun_path);
-	if (r == -ECONNREFUSED) {
+	struct stat st;
+	/* connect() to a regular file is refused too: only remove sockets. */
+	if (r == -ECONNREFUSED && lstat(sa->sun_path, &st) == 0 && S_ISSOCK(st.st_mode)) {
 		log_info("control: removing stale socket %s", sa->sun_path);
 		if (unlink(sa->sun_path) < 0 && errno != ENOENT)
 			return log_errno(-errno, "control: cannot remove %s: %m", sa->sun_path);
@@ -554,8 +581,11 @@ static int set_group(const char *path, const char *group)
 	char buf[1024];
 	struct group gr, *res = NULL;
 	int r = getgrnam_r(group, &gr, buf, sizeof(buf), &res);
-	if (r || !res)
-		return log_errno(r ? -r : -ENOENT, "control: unknown group %s", group);
+	if (r || !res) {
+		/* Not fatal: the socket stays root-only (0660 root:root). */
+		log_warn("control: group %s does not exist; %s is for root only", group, path);
+		return 0;
+	}
 	if (chown(path, (uid_t)-1, res->gr_gid) < 0)
 		return log_errno(-errno, "control: chown %s to group %s: %m", path, group);
 	return 0;
