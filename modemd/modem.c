@@ -408,6 +408,8 @@ struct modem *modem_new(struct daemon *d, const char *name, const char *at_port,
 	snprintf(m->id, sizeof(m->id), "%s", is_static ? name : m->usb_path);
 	m->admin_up = true;
 	m->act = -1;
+	m->reg = (struct at_reg){.stat = AT_REG_UNKNOWN, .act = -1};
+	m->sim = AT_SIM_UNKNOWN;
 	m->appeared_ms = m->state_since_ms = now_ms();
 	m->state = MODEM_PROBING;
 

@@ -131,8 +131,8 @@ static void handle_cpin(struct modem *m, const struct at_response *r)
 	}
 	if (r->result == AT_RES_CME_ERROR && (r->err == 10 || r->err == 13)) {
 		m->sim = AT_SIM_NOT_INSERTED;
-		modem_set_state(m, MODEM_SIM_LOCKED, "SIM not inserted (%s)",
-				at_cme_to_string(r->err) ? at_cme_to_string(r->err) : "CME ERROR");
+		modem_set_state(m, MODEM_SIM_LOCKED, "SIM not inserted or failed (+CME ERROR: %d)",
+				r->err);
 		modem_timer(m, 30000, sim_recheck);
 		return;
 	}
