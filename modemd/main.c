@@ -106,14 +106,12 @@ static int load_dbs(struct daemon *d)
 static int load_config(struct config *c, const char *path, bool explicit_path)
 {
 	char err[512] = "";
-	int r = config_init_defaults(c);
-	if (r < 0)
-		return r;
 	if (!explicit_path && access(path, F_OK) < 0) {
 		log_info("no %s: using built-in defaults", path);
-		return 0;
+		return config_init_defaults(c);
 	}
-	r = config_load_file(c, path, err, sizeof(err));
+	/* Loads over built-in defaults itself. */
+	int r = config_load_file(c, path, err, sizeof(err));
 	if (r < 0) {
 		fprintf(stderr, "modemd: %s\n", err);
 		return r;
@@ -121,6 +119,7 @@ static int load_config(struct config *c, const char *path, bool explicit_path)
 	r = config_check_file_mode(c, path, err, sizeof(err));
 	if (r < 0) {
 		fprintf(stderr, "modemd: %s\n", err);
+		config_release(c);
 		return r;
 	}
 	return 0;

@@ -5,9 +5,9 @@ set -eu
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 PKGS="build-essential cmake pkg-config clang clang-format python3 \
-  libudev-dev libserialport-dev libconfig-dev libmnl-dev libjson-c-dev libsystemd-dev libsodium-dev \
+  libudev-dev libserialport-dev libconfig-dev libmnl-dev libjson-c-dev libsystemd-dev libsodium-dev nettle-dev \
   libcmocka-dev umockdev libumockdev-dev \
-  ppp user-mode-linux kmod iproute2 procps psmisc \
+  ppp user-mode-linux kmod iproute2 procps psmisc tshark iperf3 \
   mobile-broadband-provider-info"
 missing=""
 for p in $PKGS; do
