@@ -84,6 +84,23 @@ def raw_pty():
     return m, s, os.ttyname(s)
 
 
+def make_raw(path):
+    """Raw again after a hangup, which resets a pty's termios to the defaults."""
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)
+    except OSError:
+        return
+    try:
+        tty.setraw(fd)
+        attrs = termios.tcgetattr(fd)
+        attrs[3] &= ~(termios.ECHO | termios.ECHONL | termios.ICANON | termios.ISIG)
+        termios.tcsetattr(fd, termios.TCSANOW, attrs)
+    except termios.error:
+        pass
+    finally:
+        os.close(fd)
+
+
 def slave_closed(master):
     """True while no process holds the slave side of this pty open."""
     p = select.poll()
