@@ -1,0 +1,421 @@
+/* Per-link estimates: see linkest.h and docs/scheduler.md. */
+#include "linkest.h"
+
+#include <errno.h>
+#include <string.h>
+
+#define US_PER_S 1000000ULL
+
+const char *link_liveness_to_string(enum link_liveness s)
+{
+	switch (s) {
+	case LINK_ALIVE:
+		return "alive";
+	case LINK_SUSPECT:
+		return "suspect";
+	case LINK_DEAD:
+		return "dead";
+	}
+	return "?";
+}
+
+void linkest_params_default(struct linkest_params *p)
+{
+	*p = (struct linkest_params){
+	    .min_rtt_window_us = 10 * 1000 * 1000,
+	    .rate_window_us = 2 * 1000 * 1000,
+	    .rate_min_interval_us = 20 * 1000,
+	    .echo_interval_us = 100 * 1000,
+	    .dead_min_us = 200 * 1000,
+	    .dead_max_us = 1000 * 1000,
+	    .feedback_stale_us = 1000 * 1000,
+	    .revive_rx = 2,
+	    .rate_hint_Bps = 0,
+	};
+}
+
+/* ---- windowed min/max filter ------------------------------------------ */
+
+static bool wf_better(bool max, uint64_t a, uint64_t b)
+{
+	return max ? a >= b : a <= b;
+}
+
+static void wf_reset(struct winfilt *f, uint64_t t, uint64_t v)
+{
+	for (unsigned i = 0; i < 3; i++) {
+		f->s[i].t = t;
+		f->s[i].v = v;
+	}
+	f->valid = true;
+}
+
+/* Keep the best, second-best and third-best samples from successive thirds
+ * of the window so that when the best expires a good replacement is ready. */
+static void wf_update(struct winfilt *f, bool max, uint64_t win, uint64_t t, uint64_t v)
+{
+	if (!f->valid || wf_better(max, v, f->s[0].v) || t - f->s[2].t > win) {
+		wf_reset(f, t, v);
+		return;
+	}
+	if (wf_better(max, v, f->s[1].v)) {
+		f->s[1].t = f->s[2].t = t;
+		f->s[1].v = f->s[2].v = v;
+	} else if (wf_better(max, v, f->s[2].v)) {
+		f->s[2].t = t;
+		f->s[2].v = v;
+	}
+	uint64_t dt = t - f->s[0].t;
+	if (dt > win) {
+		f->s[0] = f->s[1];
+		f->s[1] = f->s[2];
+		f->s[2].t = t;
+		f->s[2].v = v;
+		if (t - f->s[0].t > win) {
+			f->s[0] = f->s[1];
+			f->s[1] = f->s[2];
+		}
+	} else if (f->s[1].t == f->s[0].t && dt > win / 4) {
+		f->s[1].t = f->s[2].t = t;
+		f->s[1].v = f->s[2].v = v;
+	} else if (f->s[2].t == f->s[1].t && dt > win / 2) {
+		f->s[2].t = t;
+		f->s[2].v = v;
+	}
+}
+
+static uint64_t wf_get(const struct winfilt *f)
+{
+	return f->valid ? f->s[0].v : 0;
+}
+
+/* ---- life cycle and events -------------------------------------------- */
+
+void linkest_init(struct linkest *le, uint32_t id, const struct linkest_params *p, uint64_t now_us)
+{
+	memset(le, 0, sizeof(*le));
+	if (p)
+		le->p = *p;
+	else
+		linkest_params_default(&le->p);
+	if (le->p.dead_max_us < le->p.dead_min_us)
+		le->p.dead_max_us = le->p.dead_min_us;
+	if (le->p.revive_rx == 0)
+		le->p.revive_rx = 1;
+	le->id = id;
+	le->state = LINK_ALIVE;
+	le->last_rx_us = now_us;
+	le->in_startup = true;
+	le->round_start_us = now_us;
+}
+
+void linkest_on_send(struct linkest *le, uint64_t now_us, uint32_t bytes)
+{
+	(void)now_us;
+	le->bytes_sent += bytes;
+	le->pkts_sent++;
+}
+
+static uint64_t lost_bytes(const struct linkest *le)
+{
+	if (le->pkts_sent == 0)
+		return 0;
+	/* The receiver counts frames, not bytes: charge the mean frame size. */
+	return le->fb_pkts_lost * (le->bytes_sent / le->pkts_sent);
+}
+
+static uint64_t raw_in_flight(const struct linkest *le)
+{
+	uint64_t done = le->fb_bytes_rx + lost_bytes(le) + le->inflight_forgiven;
+	return le->bytes_sent > done ? le->bytes_sent - done : 0;
+}
+
+static void enter_dead(struct linkest *le)
+{
+	le->state = LINK_DEAD;
+	le->revive_count = 0;
+	/* Whatever was in flight is gone: do not let it count against the link
+	 * when it comes back. */
+	le->inflight_forgiven += raw_in_flight(le);
+}
+
+static void revive(struct linkest *le, uint64_t now_us)
+{
+	le->state = LINK_ALIVE;
+	/* It may be a new path (a re-dialed modem): measure delay afresh and
+	 * let the rate prove itself again, starting from the old estimate. */
+	le->srtt_us = 0;
+	le->rttvar_us = 0;
+	le->min_rtt.valid = false;
+	le->in_startup = true;
+	le->full_rate = 0;
+	le->full_rounds = 0;
+	le->round_start_us = now_us;
+	le->fb_valid = false;
+}
+
+void linkest_on_rx(struct linkest *le, uint64_t now_us)
+{
+	switch (le->state) {
+	case LINK_DEAD:
+		/* Receptions must come close together to revive: one stray late
+		 * datagram does not bring a link back. */
+		if (le->revive_count > 0 && now_us - le->last_rx_us > linkest_dead_timeout_us(le))
+			le->revive_count = 0;
+		if (++le->revive_count >= le->p.revive_rx)
+			revive(le, now_us);
+		break;
+	case LINK_SUSPECT:
+		le->state = LINK_ALIVE;
+		break;
+	case LINK_ALIVE:
+		break;
+	}
+	if (now_us > le->last_rx_us)
+		le->last_rx_us = now_us;
+}
+
+void linkest_on_rtt(struct linkest *le, uint64_t now_us, uint32_t rtt_us)
+{
+	linkest_on_rx(le, now_us);
+	if (rtt_us > 60 * US_PER_S)
+		return; /* a stale or forged timestamp, not a delay */
+	if (rtt_us == 0)
+		rtt_us = 1; /* srtt 0 means "no sample" */
+	le->last_rtt_us = rtt_us;
+	le->rtt_samples++;
+	/* RFC 6298 2.2 and 2.3 with alpha = 1/8, beta = 1/4; RTTVAR first,
+	 * from the old SRTT. */
+	if (le->srtt_us == 0) {
+		le->srtt_us = rtt_us;
+		le->rttvar_us = rtt_us / 2;
+	} else {
+		uint32_t err = le->srtt_us > rtt_us ? le->srtt_us - rtt_us : rtt_us - le->srtt_us;
+		le->rttvar_us = (uint32_t)((3ULL * le->rttvar_us + err) / 4);
+		le->srtt_us = (uint32_t)((7ULL * le->srtt_us + rtt_us) / 8);
+		if (le->srtt_us == 0)
+			le->srtt_us = 1;
+	}
+	wf_update(&le->min_rtt, false, le->p.min_rtt_window_us, now_us, rtt_us);
+}
+
+void linkest_on_echo_sent(struct linkest *le, uint64_t now_us)
+{
+	le->last_echo_us = now_us;
+	le->echo_sent = true;
+}
+
+/* ---- feedback: delivery rate, loss, in flight ------------------------- */
+
+static void rate_sample(struct linkest *le, uint64_t now_us, uint64_t rate, bool app_limited)
+{
+	uint64_t cur = wf_get(&le->max_rate);
+	/* A sample taken while we did not fill the pipe only says "at least
+	 * this much"; it may raise the estimate but never lower it. */
+	if (app_limited && le->max_rate.valid && rate < cur)
+		return;
+	wf_update(&le->max_rate, true, le->p.rate_window_us, now_us, rate);
+	if (!le->in_startup || app_limited)
+		return;
+	uint64_t round =
+	    le->srtt_us > le->p.rate_min_interval_us ? le->srtt_us : le->p.rate_min_interval_us;
+	if (now_us - le->round_start_us < round)
+		return;
+	le->round_start_us = now_us;
+	cur = wf_get(&le->max_rate);
+	if (cur >= le->full_rate + le->full_rate / 4) {
+		le->full_rate = cur;
+		le->full_rounds = 0;
+	} else if (++le->full_rounds >= 3) {
+		/* Three rounds without 25 % growth: the link is full. */
+		le->in_startup = false;
+		le->cycle_start_us = now_us;
+	}
+}
+
+static void fb_rebase(struct linkest *le, uint64_t now_us, const struct link_feedback *fb)
+{
+	le->fb_last = *fb;
+	le->fb_valid = true;
+	le->fb_last_us = now_us;
+	le->rs_ts_us = fb->rx_ts_us;
+	le->rs_bytes = le->fb_bytes_rx;
+}
+
+int linkest_on_feedback(struct linkest *le, uint64_t now_us, const struct link_feedback *fb)
+{
+	linkest_on_rx(le, now_us);
+	const struct link_feedback *last = &le->fb_last;
+	struct link_feedback zero = {.rx_ts_us = fb->rx_ts_us};
+	if (!le->fb_valid && le->fb_bytes_rx == 0 && le->fb_pkts_rx == 0)
+		last = &zero; /* first record: totals count from the link's start */
+	else if (!le->fb_valid) {
+		fb_rebase(le, now_us, fb); /* revived link: new baseline */
+		le->inflight_forgiven += raw_in_flight(le);
+		return 0;
+	}
+
+	uint32_t dts = fb->rx_ts_us - last->rx_ts_us;
+	if (last != &zero && (dts == 0 || dts >= 1U << 31))
+		return 0; /* duplicate or reordered record: nothing new */
+	uint64_t db = (uint32_t)(fb->bytes_rx - last->bytes_rx);
+	uint64_t dp = (uint32_t)(fb->pkts_rx - last->pkts_rx);
+	uint64_t dl = (uint32_t)(fb->pkts_lost - last->pkts_lost);
+	if (le->fb_bytes_rx + db > le->bytes_sent || le->fb_pkts_rx + dp > le->pkts_sent ||
+	    dl > le->pkts_sent) {
+		/* More received than we ever sent: the receiver restarted its
+		 * counters or the record is bogus. Start over from it. */
+		fb_rebase(le, now_us, fb);
+		le->inflight_forgiven += raw_in_flight(le);
+		return -EINVAL;
+	}
+
+	uint64_t inflight_before = raw_in_flight(le);
+	le->fb_bytes_rx += db;
+	le->fb_pkts_rx += dp;
+	le->fb_pkts_lost += dl;
+	if (dp + dl > 0) {
+		int64_t sample = (int64_t)(dl * US_PER_S / (dp + dl));
+		int64_t loss = le->loss_ppm;
+		le->loss_ppm = (uint32_t)(loss + (sample - loss) / 8);
+	}
+	bool first = last == &zero;
+	le->fb_last = *fb;
+	le->fb_valid = true;
+	le->fb_last_us = now_us;
+	if (first) {
+		le->rs_ts_us = fb->rx_ts_us;
+		le->rs_bytes = le->fb_bytes_rx;
+		return 0;
+	}
+
+	/* Delivery rate over the receiver's clock: immune to jitter on the
+	 * way back. Short intervals accumulate into one sample. */
+	uint32_t interval = fb->rx_ts_us - le->rs_ts_us;
+	if (interval < le->p.rate_min_interval_us)
+		return 0;
+	uint64_t bytes = le->fb_bytes_rx - le->rs_bytes;
+	uint64_t rate = bytes * US_PER_S / interval;
+	uint64_t bdp = wf_get(&le->max_rate) * linkest_min_rtt_us(le) / US_PER_S;
+	rate_sample(le, now_us, rate, inflight_before < bdp);
+	le->rs_ts_us = fb->rx_ts_us;
+	le->rs_bytes = le->fb_bytes_rx;
+	return 0;
+}
+
+/* ---- liveness ---------------------------------------------------------- */
+
+/* Silence expected on a healthy link: the echo interval plus an RTO's worth
+ * of delay and jitter (the whole dead maximum before any RTT sample). */
+static uint64_t expected_gap_us(const struct linkest *le)
+{
+	uint64_t rto = le->srtt_us ? linkest_rto_us(le) : le->p.dead_max_us;
+	return le->p.echo_interval_us + rto;
+}
+
+uint32_t linkest_dead_timeout_us(const struct linkest *le)
+{
+	uint64_t t = 2 * expected_gap_us(le);
+	if (t < le->p.dead_min_us)
+		t = le->p.dead_min_us;
+	if (t > le->p.dead_max_us)
+		t = le->p.dead_max_us;
+	return (uint32_t)t;
+}
+
+uint32_t linkest_suspect_timeout_us(const struct linkest *le)
+{
+	uint64_t dead = linkest_dead_timeout_us(le);
+	uint64_t t = expected_gap_us(le);
+	if (t < dead / 2)
+		t = dead / 2;
+	return (uint32_t)(t < dead ? t : dead);
+}
+
+bool linkest_tick(struct linkest *le, uint64_t now_us)
+{
+	enum link_liveness old = le->state;
+	uint64_t silence = now_us > le->last_rx_us ? now_us - le->last_rx_us : 0;
+	if (le->state != LINK_DEAD && silence > linkest_dead_timeout_us(le))
+		enter_dead(le);
+	else if (le->state == LINK_ALIVE && silence > linkest_suspect_timeout_us(le))
+		le->state = LINK_SUSPECT;
+	return le->state != old;
+}
+
+bool linkest_echo_due(const struct linkest *le, uint64_t now_us)
+{
+	return !le->echo_sent || now_us - le->last_echo_us >= le->p.echo_interval_us;
+}
+
+uint64_t linkest_next_event_us(const struct linkest *le)
+{
+	if (!le->echo_sent)
+		return 0; /* an echo is due at once */
+	uint64_t next = le->last_echo_us + le->p.echo_interval_us;
+	uint64_t t = 0;
+	if (le->state == LINK_ALIVE)
+		t = le->last_rx_us + linkest_suspect_timeout_us(le) + 1;
+	else if (le->state == LINK_SUSPECT)
+		t = le->last_rx_us + linkest_dead_timeout_us(le) + 1;
+	if (t && t < next)
+		next = t;
+	return next;
+}
+
+/* ---- read-outs --------------------------------------------------------- */
+
+uint32_t linkest_min_rtt_us(const struct linkest *le)
+{
+	return (uint32_t)wf_get(&le->min_rtt);
+}
+
+uint32_t linkest_owd_us(const struct linkest *le)
+{
+	/* Half the base RTT: only differences between links matter to the
+	 * scheduler, and cellular asymmetry is similar across modems. */
+	return linkest_min_rtt_us(le) / 2;
+}
+
+uint32_t linkest_queue_delay_us(const struct linkest *le)
+{
+	uint32_t m = linkest_min_rtt_us(le);
+	return le->srtt_us > m ? le->srtt_us - m : 0;
+}
+
+uint32_t linkest_rto_us(const struct linkest *le)
+{
+	uint64_t r = (uint64_t)le->srtt_us + 4ULL * le->rttvar_us;
+	return r > UINT32_MAX ? UINT32_MAX : (uint32_t)r;
+}
+
+uint64_t linkest_rate_Bps(const struct linkest *le)
+{
+	uint64_t r = wf_get(&le->max_rate);
+	return r ? r : le->p.rate_hint_Bps;
+}
+
+uint64_t linkest_sched_rate_Bps(const struct linkest *le, uint64_t now_us)
+{
+	uint64_t r = wf_get(&le->max_rate);
+	if (r == 0)
+		return le->p.rate_hint_Bps;
+	if (le->in_startup)
+		return 2 * r;
+	uint64_t phase_len = le->srtt_us > 10000 ? le->srtt_us : 10000;
+	switch ((now_us - le->cycle_start_us) / phase_len % 8) {
+	case 0:
+		return r + r / 4; /* probe for more */
+	case 1:
+		return r - r / 4; /* drain what the probe queued */
+	default:
+		return r;
+	}
+}
+
+int64_t linkest_in_flight(const struct linkest *le, uint64_t now_us)
+{
+	if (!le->fb_valid || now_us - le->fb_last_us > le->p.feedback_stale_us)
+		return -1;
+	return (int64_t)raw_in_flight(le);
+}
