@@ -14,6 +14,8 @@ void modem_dial(struct modem *m);
 void modem_probe_start(struct modem *m);
 /* While connected: refresh signal and registration. */
 void modem_refresh_start(struct modem *m);
+/* Ports gone: poll until both are back, then probe again. */
+void modem_port_poll(struct modem *m);
 void modem_refresh_fired(struct loop_timer *t, void *data);
 void modem_urc(struct at_chan *ch, const char *line, void *data);
 /* Arm m->timer for ms; fn runs on expiry (replaces any previous use). */

@@ -185,8 +185,11 @@ static void pppd_exited(struct pppd *p, int code, const char *reason, void *data
 		after_stop(m);
 		return;
 	}
-	if (m->state == MODEM_GONE)
+	if (m->state == MODEM_GONE) {
+		/* Unplugged mid-session: pppd is gone now, wait for the ports. */
+		modem_timer(m, 500, modem_port_poll);
 		return;
+	}
 	if (m->state == MODEM_DIALING && strncmp(m->reason, "no link after", 13) == 0) {
 		char r[160];
 		snprintf(r, sizeof(r), "%s", m->reason);

@@ -68,8 +68,10 @@ static const struct {
 	[STEP_DIAL] = {NULL, false},
 };
 
-/* How many times "AT" may go unanswered while a module boots (~2 s each). */
-#define BOOT_TRIES 15
+/* A booting module ignores AT until RDY: ask every second, for ~40 s
+ * (SIM7100 boots in ~15 s; RDY cuts the wait short, see modem_urc). */
+#define BOOT_TRIES 40
+#define BOOT_AT_TIMEOUT_MS 1000
 #define SIM_BUSY_TRIES 10
 
 static void run_step(struct modem *m);
@@ -352,6 +354,9 @@ static void step_reply(struct at_chan *ch, const struct at_response *r, void *da
 static void run_step(struct modem *m)
 {
 	enum step s = (enum step)m->probe_step;
+	unsigned timeout = m->d->cfg.dial.at_timeout_ms;
+	if (s == STEP_AT && timeout > BOOT_AT_TIMEOUT_MS)
+		timeout = BOOT_AT_TIMEOUT_MS;
 	if (s == STEP_REG_POLL) {
 		modem_set_state(m, MODEM_REGISTERING, "waiting for network registration");
 		m->deadline_ms = now_ms() + m->d->cfg.dial.registration_timeout_ms;
@@ -362,11 +367,10 @@ static void run_step(struct modem *m)
 		modem_dial(m);
 		return;
 	}
-	if (at_send(m->at, steps[s].cmd, m->d->cfg.dial.at_timeout_ms, step_reply, m) < 0)
+	if (at_send(m->at, steps[s].cmd, timeout, step_reply, m) < 0)
 		modem_fail(m, "cannot queue %s", steps[s].cmd);
 }
 
-static void port_poll(struct modem *m);
 
 /* The AT port failed (unplugged, module reset): drop everything that used
  * it and wait for it to return. udev modems are removed by udev instead. */
@@ -377,17 +381,17 @@ static void at_dead(struct at_chan *ch, int err, void *data)
 	if (m->pppd && pppd_running(m->pppd))
 		pppd_stop(m->pppd);
 	modem_set_state(m, MODEM_GONE, "AT port %s vanished (%s)", m->at_port, strerror(-err));
-	modem_timer(m, 1000, port_poll);
+	modem_timer(m, 1000, modem_port_poll);
 }
 
-static void port_poll(struct modem *m)
+void modem_port_poll(struct modem *m)
 {
 	if (m->pppd && pppd_running(m->pppd)) {
-		modem_timer(m, 500, port_poll);
+		modem_timer(m, 500, modem_port_poll);
 		return;
 	}
 	if (access(m->at_port, R_OK | W_OK) < 0 || access(m->ppp_port, R_OK | W_OK) < 0) {
-		modem_timer(m, 1000, port_poll);
+		modem_timer(m, 1000, modem_port_poll);
 		return;
 	}
 	log_info("%s: ports are back", m->name);
@@ -408,7 +412,7 @@ void modem_probe_start(struct modem *m)
 		if (!m->at) {
 			modem_set_state(m, MODEM_GONE, "cannot open AT port %s: %s", m->at_port,
 					strerror(-err));
-			modem_timer(m, 1000, port_poll);
+			modem_timer(m, 1000, modem_port_poll);
 			return;
 		}
 	}
@@ -464,6 +468,13 @@ void modem_urc(struct at_chan *ch, const char *line, void *data)
 		/* A SIM that became ready while we wait for it: go on at once. */
 		if (st == AT_SIM_READY && m->timer_fn == sim_recheck)
 			sim_recheck(m);
+	} else if (strcmp(line, "RDY") == 0 && m->state == MODEM_PROBING &&
+		   m->probe_step == STEP_AT && m->probe_retries > 0) {
+		/* The module just finished booting: ask again now rather than
+		 * after the unanswered AT times out. */
+		log_debug("%s: module ready", m->name);
+		at_cancel_all(m->at);
+		run_step(m);
 	} else {
 		log_debug("%s: URC %s", m->name, line);
 	}

@@ -112,9 +112,15 @@ static void add_modem(struct table *t, json_object *m)
 		table_set(t, C_IMEI, OUT_PLAIN, "…%s", imei + strlen(imei) - 4);
 	else
 		table_set(t, C_IMEI, OUT_PLAIN, "%s", nz(imei));
-	const char *op = json_str(m, "operator"), *plmn = json_str(m, "plmn");
-	table_set(t, C_CARRIER, OUT_PLAIN, "%s%s%s", nz(op), op && plmn ? "/" : "", nz(plmn));
+	/* The carrier's name comes from the APN profile (the operator is
+	 * numeric after AT+COPS=3,2); show the PLMN next to it. */
 	json_object *apn = json_get(m, "apn");
+	const char *op = json_str(apn, "provider"), *plmn = json_str(m, "plmn");
+	if (!op || (plmn && strcmp(op, plmn) == 0))
+		op = json_str(m, "operator");
+	if (op && plmn && strcmp(op, plmn) == 0)
+		op = NULL;
+	table_set(t, C_CARRIER, OUT_PLAIN, "%s%s%s", nz(op), op && plmn ? " " : "", plmn ? plmn : "");
 	const char *a = json_str(apn, "apn");
 	/* CDMA profiles have no APN: the dial string says what is used. */
 	table_set(t, C_APN, OUT_PLAIN, "%s", a ? a : nz(json_str(apn, "number")));

@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "linkest.h"
-#include "sched.h"
+#include "mpsched.h"
 
 #define MS   1000ULL
 #define S    1000000ULL

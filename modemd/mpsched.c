@@ -1,5 +1,5 @@
 /* Earliest-arrival multipath scheduler: see sched.h and docs/scheduler.md. */
-#include "sched.h"
+#include "mpsched.h"
 
 #include <errno.h>
 #include <string.h>
