@@ -148,7 +148,7 @@ def lcp(code, ident, opts=b""):
 class RelayTest(unittest.TestCase):
     def setUp(self):
         if not RELAY or not os.access(RELAY, os.X_OK):
-            self.skipTest("HDLC_RELAY not set")
+            self.fail("HDLC_RELAY not set")
         self.tmp = tempfile.mkdtemp(prefix="hdlc-relay-")
         self.relays = []
 
@@ -283,7 +283,7 @@ class RelayTest(unittest.TestCase):
     def test_pcap_decodes_with_tshark(self):
         tshark = shutil.which("tshark")
         if not tshark:
-            self.skipTest("tshark not installed")
+            self.fail("tshark not installed (scripts/install-deps.sh installs it)")
         peer = udp_peer(self)
         pcap = os.path.join(self.tmp, "relay.pcap")
         r = self.relay("tty", free_udp_port(), peer.getsockname()[1], "--pcap", pcap)

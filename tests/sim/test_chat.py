@@ -22,7 +22,6 @@ CASES = [
 ABORT_EXIT = {"BUSY": 4, "NO CARRIER": 5, "ERROR": 6, "NO ANSWER": 8}
 
 
-@unittest.skipUnless(CHAT, "chat(8) not installed (Debian package ppp)")
 class ChatScripts(SimCase):
     def chat(self, sim, script, number, apn, timeout=30, keep=False):
         """Returns chat's exit code and log; with keep, also the port's fd,

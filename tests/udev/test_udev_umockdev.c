@@ -446,7 +446,7 @@ int main(void)
 	const char *preload = getenv("LD_PRELOAD");
 	if (!preload || !strstr(preload, "umockdev-preload")) {
 		fprintf(stderr, "run under umockdev-wrapper\n");
-		return 77;
+		return 1;
 	}
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_enumerate, setup, teardown),

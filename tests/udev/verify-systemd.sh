@@ -1,13 +1,13 @@
 #!/bin/sh
 # Lint what systemd/ installs: the configured modemd.service with
 # `systemd-analyze verify`, and the sysusers.d and tmpfiles.d entries by
-# applying them to a scratch root. Skips (77) without systemd-analyze.
+# applying them to a scratch root. Needs systemd-analyze (package systemd).
 # usage: verify-systemd.sh BUILD/systemd/modemd.service SRC/systemd
 unit=${1:?usage: verify-systemd.sh modemd.service systemd-src-dir}
 src=${2:?usage: verify-systemd.sh modemd.service systemd-src-dir}
 if ! command -v systemd-analyze >/dev/null 2>&1; then
-	echo "SKIP: systemd-analyze not installed"
-	exit 77
+	echo "FAIL: systemd-analyze not installed (scripts/install-deps.sh installs systemd)"
+	exit 1
 fi
 dir=$(mktemp -d) || exit 1
 trap 'rm -rf "$dir"' EXIT
