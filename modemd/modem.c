@@ -110,16 +110,17 @@ static void backoff_expired(struct modem *m)
 
 static void reset_expired(struct modem *m)
 {
-	/* The module rebooted (its ports may have come back under the same
-	 * paths for static modems); start over. udev modems are removed and
-	 * re-added by the kernel instead, which frees this object. */
-	m->failures = 0;
+	/* The module rebooted without its ports vanishing (they do for USB
+	 * modems: udev removes and re-adds them, and static ports go through
+	 * "gone"); start over. */
 	modem_probe_start(m);
 }
 
 static void do_reset(struct modem *m, const char *why)
 {
 	const char *cmd = *m->reset_cmd ? m->reset_cmd : "AT+CFUN=1,1";
+	/* A fresh start after the reset: count failures from zero again. */
+	m->failures = 0;
 	modem_set_state(m, MODEM_RESETTING, "%s; sent %s", why, cmd);
 	if (m->at)
 		at_send(m->at, cmd, 5000, NULL, NULL);

@@ -380,7 +380,11 @@ static void at_dead(struct at_chan *ch, int err, void *data)
 	m->at = at_close(m->at);
 	if (m->pppd && pppd_running(m->pppd))
 		pppd_stop(m->pppd);
-	modem_set_state(m, MODEM_GONE, "AT port %s vanished (%s)", m->at_port, strerror(-err));
+	if (m->state == MODEM_RESETTING)
+		log_info("%s: ports gone while the module resets", m->name);
+	else
+		modem_set_state(m, MODEM_GONE, "AT port %s vanished (%s)", m->at_port,
+				strerror(-err));
 	modem_timer(m, 1000, modem_port_poll);
 }
 

@@ -9,6 +9,8 @@ one UML boot (each scenario reports its own PASS/FAIL line):
   slow-reg      registration after 8 s: registering, then connected
   reg-denied    registration denied: the status shows denied
   no-carrier    ATD answers NO CARRIER: backoff, reason names NO CARRIER
+  reset         the same modem, after 4 failed dials: modemd resets the module
+                (AT+CRESET), its ports vanish and return, and it dials again
   unplug        connected, unplugged: gone and its pppd gone; replugged:
                 connected again
   no-apn        PLMN in no database: no-apn, "no APN for PLMN ..."
@@ -110,6 +112,19 @@ def case_no_carrier(w):
     log(f"  nocarrier: {m['state']} ({m['reason']}), failures={m['failures']}")
 
 
+def case_reset(w):
+    s = w.sims["no-carrier"]
+    m = w.d.wait_state("nocarrier", "resetting", 90)
+    assert "AT+CRESET" in (m["reason"] or "") or "AT+CFUN" in (m["reason"] or ""), m["reason"]
+    boots = len(s.events("booted"))
+    s.wait_line(lambda l: l.startswith("EVENT reset"), 20, "the module reset")
+    wait_for("the module to boot again", lambda: len(s.events("booted")) > boots, 60)
+    # Back to work: it probes and dials again (and fails again: NO CARRIER).
+    m = w.d.wait_state("nocarrier", ("probing", "registering", "dialing", "backoff"), 60,
+                       lambda m: m["failures"] <= 1)
+    log(f"  after reset: {m['state']} ({m['reason']}), failures={m['failures']}")
+
+
 def case_unplug(w):
     s = w.sims["unplug"]
     w.d.wait_state("unplug", "connected", 60, lambda m: bool(m["local_address"]))
@@ -137,7 +152,7 @@ def case_clean_exit(w):
 
 CASES = [("sim-missing", case_sim_missing), ("pin-right", case_pin_right),
          ("pin-wrong", case_pin_wrong), ("slow-reg", case_slow_reg), ("reg-denied", case_reg_denied),
-         ("no-carrier", case_no_carrier), ("unplug", case_unplug), ("no-apn", case_no_apn)]
+         ("no-carrier", case_no_carrier), ("reset", case_reset), ("unplug", case_unplug), ("no-apn", case_no_apn)]
 
 
 def main():
