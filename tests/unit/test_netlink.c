@@ -51,7 +51,10 @@ static void on_change(void *data, const char *ifname, int ifindex, bool up, cons
 	struct seen_if *s = lookup(c, ifname);
 	if (!s)
 		s = lookup(c, "");
-	assert_non_null(s);
+	if (!s) {
+		fail_msg("more than %d interfaces reported", MAX_IFS);
+		return;
+	}
 	snprintf(s->name, sizeof(s->name), "%s", ifname);
 	s->ifindex = ifindex;
 	s->up = up;
