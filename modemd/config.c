@@ -15,18 +15,13 @@
 #include <unistd.h>
 
 #include "build-config.h"
+#include "config-internal.h"
 #include "log.h"
 #include "util.h"
 
 #define CFG_FILE_MAX  (1024 * 1024) /* a config file larger than this is a mistake */
 #define DEFAULT_RESET "AT+CFUN=1,1"
 #define IFNAME_MAX    15 /* IFNAMSIZ - 1 */
-
-struct parser {
-	const char *name; /* file name for messages when libconfig has none */
-	char *err;
-	size_t errlen;
-};
 
 /* ---- messages ---- */
 
@@ -52,24 +47,33 @@ static void setting_path(const config_setting_t *s, char *buf, size_t len)
 }
 
 /* Error at setting s (or at its member key, when key is given and missing). */
-static int __attribute__((format(printf, 4, 5)))
-fail(struct parser *p, const config_setting_t *s, const char *key, const char *fmt, ...)
+static int __attribute__((format(printf, 4, 0)))
+vfail(struct parser *p, const config_setting_t *s, const char *key, const char *fmt, va_list ap)
 {
 	char path[160], msg[384];
 	const char *file = config_setting_source_file(s);
-	va_list ap;
 
 	setting_path(s, path, sizeof(path));
 	if (key) {
 		size_t l = strlen(path);
 		snprintf(path + l, sizeof(path) - l, "%s%s", l ? "." : "", key);
 	}
-	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
 	snprintf(p->err, p->errlen, "%s:%d: %s: %s", file ? file : p->name,
 		 config_setting_source_line(s), path, msg);
 	return -EINVAL;
+}
+
+static int __attribute__((format(printf, 4, 5)))
+fail(struct parser *p, const config_setting_t *s, const char *key, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = vfail(p, s, key, fmt, ap);
+	va_end(ap);
+	return r;
 }
 
 /* Edit distance, for "did you mean" on unknown settings. */
@@ -140,7 +144,7 @@ static int get_uint(struct parser *p, const config_setting_t *g, const char *key
 	else
 		v = config_setting_get_int64(s);
 	if (v < min || v > max) {
-		if (max == 0xffff)
+		if (min == 0 && max == 0xffff) /* USB ids */
 			return fail(p, s, NULL, "must be an integer between 0x0000 and 0xffff");
 		return fail(p, s, NULL, "must be an integer between %u and %u", min, max);
 	}
@@ -621,7 +625,7 @@ static int parse_root(struct parser *p, const config_setting_t *root, struct con
 	static const char *const keys[] = {
 	    "log_level", "control_socket", "control_group", "run_dir", "state_dir", "udev",
 	    "apn_db",	 "dial",	   "models",	    "modems",  "sims",	    "plmns",
-	    NULL};
+	    "mode",	 "bundle",	   "receiver",	    NULL};
 	const config_setting_t *s;
 	char level[16];
 	int r;
@@ -662,9 +666,69 @@ static int parse_root(struct parser *p, const config_setting_t *root, struct con
 	if (s && (r = parse_dial(p, s, &c->dial)) < 0)
 		return r;
 	if ((r = parse_models(p, root, c)) < 0 || (r = parse_modems(p, root, c)) < 0 ||
-	    (r = parse_sims(p, root, c)) < 0 || (r = parse_plmns(p, root, c)) < 0)
+	    (r = parse_sims(p, root, c)) < 0 || (r = parse_plmns(p, root, c)) < 0 ||
+	    (r = config_bundle_parse(p, root, c)) < 0)
 		return r;
 	return 0;
+}
+
+/* ---- for config_bundle.c (config-internal.h) ---- */
+
+int cfg_fail(struct parser *p, const config_setting_t *s, const char *key, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = vfail(p, s, key, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+int cfg_check_keys(struct parser *p, const config_setting_t *g, const char *const *keys)
+{
+	return check_keys(p, g, keys);
+}
+
+int cfg_get_uint(struct parser *p, const config_setting_t *g, const char *key, unsigned min,
+		 unsigned max, unsigned *out)
+{
+	return get_uint(p, g, key, min, max, out);
+}
+
+int cfg_get_bool(struct parser *p, const config_setting_t *g, const char *key, bool *out)
+{
+	return get_bool(p, g, key, out);
+}
+
+int cfg_get_str(struct parser *p, const config_setting_t *g, const char *key, char *dst,
+		size_t size)
+{
+	return get_str(p, g, key, dst, size);
+}
+
+int cfg_get_path(struct parser *p, const config_setting_t *g, const char *key, char *dst,
+		 size_t size)
+{
+	return get_path(p, g, key, dst, size);
+}
+
+int cfg_get_name(struct parser *p, const config_setting_t *g, const char *key, char *dst,
+		 size_t size)
+{
+	return get_name(p, g, key, dst, size);
+}
+
+int cfg_get_list(struct parser *p, const config_setting_t *g, const char *key, int max,
+		 const config_setting_t **out)
+{
+	return get_list(p, g, key, max, out);
+}
+
+int cfg_get_strings(struct parser *p, const config_setting_t *g, const char *key, char *dst,
+		    size_t size, int max, size_t *count)
+{
+	return get_strings(p, g, key, dst, size, max, count);
 }
 
 /* libconfig 1.5 silently wraps integer literals past 32 bits (4294967596 reads

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include "build-config.h"
+#include "config-internal.h"
 #include "config.h"
 #include "log.h"
 #include "util.h"
@@ -59,6 +60,7 @@ int config_init_defaults(struct config *c)
 		return -ENOMEM;
 	memcpy(c->models, builtin_models, sizeof(builtin_models));
 	c->n_models = ARRAY_SIZE(builtin_models);
+	config_bundle_defaults(c);
 	return 0;
 }
 
@@ -71,6 +73,7 @@ void config_release(struct config *c)
 	freep(&c->sims);
 	freep(&c->plmns);
 	c->n_models = c->n_static_modems = c->n_sims = c->n_plmns = 0;
+	config_bundle_release(c);
 }
 
 /* A libconfig string literal. Control characters never get this far (the
@@ -194,6 +197,7 @@ int config_print(const struct config *c, FILE *f, bool show_secrets)
 		fputs("\t}", f);
 	}
 	fputs(c->n_plmns ? "\n);\n" : " );\n", f);
+	config_bundle_print(c, f, show_secrets);
 	return ferror(f) ? -EIO : 0;
 }
 
@@ -205,7 +209,7 @@ bool config_has_secrets(const struct config *c)
 	for (size_t i = 0; i < c->n_plmns; i++)
 		if (c->plmns[i].apn.password[0])
 			return true;
-	return false;
+	return config_bundle_has_secrets(c);
 }
 
 int config_check_file_mode(const struct config *c, const char *path, char *err, size_t len)
@@ -220,11 +224,12 @@ int config_check_file_mode(const struct config *c, const char *path, char *err, 
 		return r;
 	}
 	if (st.st_mode & (S_IRGRP | S_IROTH)) {
-		snprintf(err, len,
-			 "%s: holds secrets (SIM PIN or APN password) but is readable by %s "
-			 "(mode %04o); run: chmod 600 %s",
-			 path, st.st_mode & S_IROTH ? "others" : "its group",
-			 (unsigned)(st.st_mode & 07777), path);
+		snprintf(
+		    err, len,
+		    "%s: holds secrets (SIM PIN, APN password or PPP secret) but is readable by %s "
+		    "(mode %04o); run: chmod 600 %s",
+		    path, st.st_mode & S_IROTH ? "others" : "its group",
+		    (unsigned)(st.st_mode & 07777), path);
 		return -EPERM;
 	}
 	return 0;
@@ -244,6 +249,23 @@ const struct cfg_sim *config_find_sim(const struct config *c, const char *iccid)
 		if (strcmp(c->sims[i].iccid, iccid) == 0)
 			return &c->sims[i];
 	return NULL;
+}
+
+/* ---- for config_bundle.c (config-internal.h) ---- */
+
+void cfg_put_str(FILE *f, const char *s)
+{
+	put_str(f, s);
+}
+
+void cfg_put_kv(FILE *f, const char *indent, const char *key, const char *v)
+{
+	put_kv(f, indent, key, v);
+}
+
+void cfg_put_secret(FILE *f, const char *indent, const char *key, const char *v, bool show)
+{
+	put_secret(f, indent, key, v, show);
 }
 
 const struct cfg_plmn *config_find_plmn(const struct config *c, const char *plmn)

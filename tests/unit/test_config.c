@@ -18,12 +18,15 @@
 #include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
 
 #include "build-config.h"
 #include "config.h"
 
 #define GOLDEN_DIR TEST_SRCDIR "/tests/config"
 #define EXAMPLE	   TEST_SRCDIR "/etc/modemd.conf.example"
+#define RX_EXAMPLE TEST_SRCDIR "/etc/receiver.conf.example"
 
 /* libconfig 1.5 leaks a string token when a syntax error follows it. */
 const char *__lsan_default_suppressions(void);
@@ -135,7 +138,38 @@ static void test_example(void **state)
 	assert_false(config_has_secrets(&c));
 	assert_int_equal(config_check_file_mode(&c, EXAMPLE, err, sizeof(err)), 0);
 	assert_round_trip(&c);
+	assert_false(c.bundle.enabled); /* the bundle example is commented out */
 	config_release(&c);
+}
+
+static char *read_all(const char *path);
+
+/* The commented-out bundle example, with its leading '#' removed as the
+ * example says, is a valid configuration. */
+static void test_example_bundle(void **state)
+{
+	char *text = read_all(EXAMPLE), *line, err[512] = "";
+	bool in = false;
+	struct config c;
+
+	assert_non_null(text);
+	for (line = text; line && *line;
+	     line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+		if (strncmp(line, "#bundle = {", 11) == 0)
+			in = true;
+		if (!in || line[0] != '#')
+			continue;
+		in = strncmp(line, "#};", 3) != 0;
+		line[0] = ' ';
+	}
+	if (load(&c, text, err, sizeof(err)) < 0)
+		fail_msg("%s", err);
+	assert_true(c.bundle.enabled);
+	assert_string_equal(c.bundle.links[0].interface, "eth0");
+	assert_true(config_has_secrets(&c)); /* the placeholder secret */
+	assert_round_trip(&c);
+	config_release(&c);
+	free(text);
 }
 
 static void test_models_override(void **state)
@@ -352,6 +386,228 @@ static void test_error_paths(void **state)
 	config_release(&c);
 }
 
+/* ---- bundle and receiver sections ---- */
+
+static void test_bundle_defaults(void **state)
+{
+	struct config c;
+
+	assert_int_equal(config_init_defaults(&c), 0);
+	assert_int_equal(c.mode, CFG_MODE_GATEWAY);
+	assert_false(c.bundle.enabled); /* no bundle: modem manager only */
+	assert_false(c.receiver.enabled);
+	assert_int_equal(c.bundle.ppp.port, 6671);
+	assert_string_equal(c.bundle.ppp.tun, "mp0");
+	assert_int_equal(c.bundle.ppp.mtu, 1400);
+	assert_int_equal(c.bundle.ppp.mrru, 1600);
+	assert_false(c.bundle.ppp.short_seq);
+	assert_int_equal(c.bundle.ppp.endpoint, CFG_ED_AUTO);
+	assert_int_equal(c.bundle.ppp.policy, SCHED_EARLIEST);
+	assert_int_equal(c.bundle.ppp.redundancy, 2);
+	assert_int_equal(c.bundle.ppp.echo_interval_ms, 200);
+	assert_int_equal(c.bundle.ppp.dead_timeout_ms, 1000);
+	assert_int_equal(c.bundle.ppp.accept_auth, LCP_AUTH_CHAP_MD5);
+	assert_int_equal(c.bundle.ppp.require_auth, 0);
+	assert_true(c.bundle.modem_links);
+	assert_false(c.bundle.default_route);
+	assert_int_equal(c.receiver.ppp.require_auth, LCP_AUTH_CHAP_MD5);
+	assert_int_equal(c.receiver.listen.family, AF_INET);
+	assert_int_equal(c.receiver.max_gateways, 1024);
+	assert_int_equal(c.receiver.max_links_per_gateway, 8);
+	assert_int_equal(c.receiver.max_unauthenticated, 256);
+	assert_int_equal(c.receiver.unauthenticated_timeout_ms, 10000);
+	config_release(&c);
+}
+
+static void test_bundle_values(void **state)
+{
+	struct config c;
+	char err[512] = "", a[INET6_ADDRSTRLEN];
+
+	assert_int_equal(
+	    load(&c,
+		 "bundle = { receiver = \"203.0.113.10\"; name = \"gw1\"; secret = \"pw\";"
+		 " auth = \"pap\"; require_auth = \"chap\"; short_seq = true;"
+		 " policy = \"redundant\"; redundancy = 3; default_route = true;"
+		 " links = ( { name = \"eth0\"; interface = \"eth0\"; gateway = \"192.0.2.1\"; },"
+		 " { name = \"wifi\"; interface = \"wlan0\"; } ); };",
+		 err, sizeof(err)),
+	    0);
+	assert_true(c.bundle.enabled);
+	assert_int_equal(c.bundle.receiver.family, AF_INET);
+	assert_int_equal(ntohl(c.bundle.receiver.v4.s_addr), 0xcb00710a);
+	assert_string_equal(config_addr_to_string(&c.bundle.receiver, a, sizeof(a)),
+			    "203.0.113.10");
+	assert_string_equal(c.bundle.ppp.name, "gw1");
+	assert_string_equal(c.bundle.secret, "pw");
+	assert_int_equal(c.bundle.ppp.accept_auth, LCP_AUTH_PAP);
+	assert_int_equal(c.bundle.ppp.require_auth, LCP_AUTH_CHAP_MD5);
+	assert_true(c.bundle.ppp.short_seq);
+	assert_int_equal(c.bundle.ppp.policy, SCHED_REDUNDANT);
+	assert_int_equal(c.bundle.ppp.redundancy, 3);
+	assert_int_equal(c.bundle.n_links, 2);
+	assert_string_equal(c.bundle.links[1].interface, "wlan0");
+	assert_int_equal(c.bundle.links[0].gateway.family, AF_INET);
+	assert_int_equal(c.bundle.links[1].gateway.family, 0); /* none */
+	assert_true(config_has_secrets(&c));
+	config_release(&c);
+
+	assert_int_equal(load(&c,
+			      "mode = \"receiver\";\nreceiver = { listen = \"::\";"
+			      " local_address = \"10.200.0.1\"; pool = \"10.200.0.0/24\";"
+			      " dns = [ \"192.0.2.53\" ]; secrets_file = \"/etc/modemd/secrets\";"
+			      " users = ( { name = \"gw1\"; address = \"10.200.0.9\";"
+			      " routes = [ \"192.168.50.0/24\" ]; } ); };",
+			      err, sizeof(err)),
+			 0);
+	assert_int_equal(c.mode, CFG_MODE_RECEIVER);
+	assert_true(c.receiver.enabled);
+	assert_false(c.bundle.enabled);
+	assert_int_equal(c.receiver.listen.family, AF_INET6);
+	assert_int_equal(ntohl(c.receiver.local_address.v4.s_addr), 0x0ac80001);
+	assert_int_equal(ntohl(c.receiver.pool.addr.v4.s_addr), 0x0ac80000);
+	assert_int_equal(c.receiver.pool.len, 24);
+	assert_int_equal(c.receiver.n_dns, 1);
+	const struct cfg_user *u = config_find_user(&c, "gw1");
+	assert_non_null(u);
+	assert_int_equal(ntohl(u->address.v4.s_addr), 0x0ac80009);
+	assert_int_equal(u->n_routes, 1);
+	assert_int_equal(u->routes[0].len, 24);
+	assert_string_equal(u->secret, ""); /* from the secrets file */
+	assert_null(config_find_user(&c, "gw2"));
+	assert_null(config_find_user(&c, NULL));
+	/* A secrets file is not a secret in this file. */
+	assert_false(config_has_secrets(&c));
+	assert_round_trip(&c);
+	config_release(&c);
+}
+
+/* Every Endpoint Discriminator class, as bytes and in its printed form. */
+static void test_bundle_endpoints(void **state)
+{
+	static const struct {
+		const char *in, *out;
+		int kind, class;
+		size_t len;
+		const char *bytes;
+	} ok[] = {
+	    {"auto", "auto", CFG_ED_AUTO, 0, 0, ""},
+	    {"none", "none", CFG_ED_NONE, 0, 0, ""},
+	    {"null", "null", CFG_ED_SET, LCP_ED_NULL, 0, ""},
+	    {"local:", "local:", CFG_ED_SET, LCP_ED_LOCAL, 0, ""},
+	    {"local:6777310a", "local:6777310a", CFG_ED_SET, LCP_ED_LOCAL, 4, "gw1\n"},
+	    {"ip:192.0.2.1", "ip:192.0.2.1", CFG_ED_SET, LCP_ED_IP, 4, "\xc0\x00\x02\x01"},
+	    {"mac:00:1A:2b:3c:4d:5e", "mac:00:1a:2b:3c:4d:5e", CFG_ED_SET, LCP_ED_MAC, 6,
+	     "\x00\x1a\x2b\x3c\x4d\x5e"},
+	    {"magic:DEADBEEF", "magic:deadbeef", CFG_ED_SET, LCP_ED_MAGIC, 4, "\xde\xad\xbe\xef"},
+	    {"magic:000102030405060708090a0b0c0d0e0f10111213",
+	     "magic:000102030405060708090a0b0c0d0e0f10111213", CFG_ED_SET, LCP_ED_MAGIC, 20,
+	     "\x00\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f\x10\x11"
+	     "\x12\x13"},
+	    {"e164:4930123456", "e164:4930123456", CFG_ED_SET, LCP_ED_E164, 10, "4930123456"},
+	};
+	static const char *const bad[] = {
+	    "",
+	    "Auto",
+	    "magic:",
+	    "magic:010203",
+	    "magic:0g010203",
+	    "magic:0102030",
+	    "magic:000102030405060708090a0b0c0d0e0f1011121314",
+	    "local:0",
+	    "ip:192.0.2",
+	    "ip:2001:db8::1",
+	    "mac:00:11:22:33:44",
+	    "mac:00:11:22:33:44:55:66",
+	    "mac:001122334455",
+	    "e164:+4930",
+	    "e164:1234567890123456",
+	    "class7:00",
+	};
+	char text[256], err[512];
+	struct config c;
+
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		snprintf(text, sizeof(text),
+			 "bundle = { receiver = \"192.0.2.9\"; endpoint = \"%s\"; };", ok[i].in);
+		if (load(&c, text, err, sizeof(err)) < 0)
+			fail_msg("%s: %s", ok[i].in, err);
+		assert_int_equal(c.bundle.ppp.endpoint, ok[i].kind);
+		if (ok[i].kind == CFG_ED_SET) {
+			assert_int_equal(c.bundle.ppp.ed.class, ok[i].class);
+			assert_int_equal(c.bundle.ppp.ed.len, ok[i].len);
+			assert_memory_equal(c.bundle.ppp.ed.addr, ok[i].bytes, ok[i].len);
+		}
+		char *printed = print_to_string(&c, false), want[128];
+		snprintf(want, sizeof(want), "\tendpoint = \"%s\";\n", ok[i].out);
+		if (!strstr(printed, want))
+			fail_msg("%s: printed without %s", ok[i].in, want);
+		free(printed);
+		assert_round_trip(&c);
+		config_release(&c);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text),
+			 "bundle = { receiver = \"192.0.2.9\"; endpoint = \"%s\"; };", bad[i]);
+		if (load(&c, text, err, sizeof(err)) != -EINVAL)
+			fail_msg("endpoint \"%s\" accepted", bad[i]);
+		assert_non_null(strstr(err, "test.conf:1: bundle.endpoint: must be \"auto\""));
+	}
+}
+
+/* PPP secrets: hidden in the print, counted for the file mode rule. */
+static void test_bundle_secrets(void **state)
+{
+	static const char *const texts[] = {
+	    "bundle = { receiver = \"192.0.2.9\"; secret = \"gw-s3cret\"; };\n",
+	    "mode = \"receiver\";\nreceiver = { local_address = \"10.200.0.1\";"
+	    " pool = \"10.200.0.0/24\"; users = ( { name = \"a\"; secret = \"gw-s3cret\"; } ); "
+	    "};\n",
+	};
+	char path[] = "/tmp/test_config_XXXXXX", err[512] = "";
+
+	for (size_t i = 0; i < 2; i++) {
+		struct config c;
+		int fd = mkstemp(path);
+
+		assert_true(fd >= 0);
+		assert_int_equal(write(fd, texts[i], strlen(texts[i])), (ssize_t)strlen(texts[i]));
+		close(fd);
+		if (config_load_file(&c, path, err, sizeof(err)) < 0)
+			fail_msg("%s", err);
+		assert_true(config_has_secrets(&c));
+		char *hidden = print_to_string(&c, false), *shown = print_to_string(&c, true);
+		assert_null(strstr(hidden, "gw-s3cret"));
+		assert_non_null(strstr(hidden, "secret = \"<hidden>\";"));
+		assert_non_null(strstr(shown, "secret = \"gw-s3cret\";"));
+		free(hidden);
+		free(shown);
+		check_mode(&c, path, 0600, 0);
+		check_mode(&c, path, 0640, -EPERM);
+		assert_int_equal(config_check_file_mode(&c, path, err, sizeof(err)), -EPERM);
+		assert_non_null(strstr(err, "PPP secret"));
+		unlink(path);
+		config_release(&c);
+		strcpy(path, "/tmp/test_config_XXXXXX");
+	}
+}
+
+static void test_receiver_example(void **state)
+{
+	struct config c;
+	char err[512] = "";
+
+	if (config_load_file(&c, RX_EXAMPLE, err, sizeof(err)) < 0)
+		fail_msg("%s", err);
+	assert_int_equal(c.mode, CFG_MODE_RECEIVER);
+	assert_true(c.receiver.enabled);
+	assert_true(c.receiver.n_users > 0);
+	/* As shipped it holds no secrets (they live in the secrets file). */
+	assert_false(config_has_secrets(&c));
+	assert_round_trip(&c);
+	config_release(&c);
+}
+
 /* ---- golden files ---- */
 
 static char *read_all(const char *path)
@@ -454,6 +710,9 @@ int main(void)
 	    cmocka_unit_test(test_models_override),  cmocka_unit_test(test_lookups),
 	    cmocka_unit_test(test_secrets_hidden),   cmocka_unit_test(test_file_mode),
 	    cmocka_unit_test(test_load_file_errors), cmocka_unit_test(test_error_paths),
+	    cmocka_unit_test(test_bundle_defaults),  cmocka_unit_test(test_bundle_values),
+	    cmocka_unit_test(test_bundle_endpoints), cmocka_unit_test(test_bundle_secrets),
+	    cmocka_unit_test(test_receiver_example), cmocka_unit_test(test_example_bundle),
 	};
 	struct dirent **files;
 	int n = scandir(GOLDEN_DIR, &files, conf_file, by_name), failed;
