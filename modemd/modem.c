@@ -427,8 +427,11 @@ struct modem *modem_new(struct daemon *d, const char *name, const char *at_port,
 	if (r)
 		m->admin_up = r->admin_up;
 
-	m->next = d->modems;
-	d->modems = m;
+	/* Append: status lists modems in the order they appeared. */
+	struct modem **tail = &d->modems;
+	while (*tail)
+		tail = &(*tail)->next;
+	*tail = m;
 	log_info("%s: new modem (AT %s, PPP %s%s%s)", m->name, at_port, ppp_port,
 		 *m->usb_path ? ", usb " : "", m->usb_path);
 	modem_remember(m);
