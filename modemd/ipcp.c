@@ -281,12 +281,15 @@ static enum verdict judge_addr(struct ipcp *p, uint32_t a, struct judging *j)
 
 static enum verdict judge_dns(struct ipcp *p, uint8_t type, uint32_t a, struct judging *j)
 {
-	uint32_t ours = p->conf.dns[dns_idx(type)];
+	int i = dns_idx(type);
+	if (i < 0)
+		return V_REJ; /* only called for DNS1/DNS2 */
+	uint32_t ours = p->conf.dns[i];
 
 	if (ours == 0)
 		return V_REJ; /* nothing to give */
 	if (a == ours) {
-		j->dns[dns_idx(type)] = a;
+		j->dns[i] = a;
 		return V_ACK;
 	}
 	if (j->strict)
