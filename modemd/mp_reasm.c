@@ -31,10 +31,10 @@ struct rlink {
 	uint32_t id;
 	bool used;
 	bool seen;
-	uint64_t max_seq; /* wide, highest seen */
-	uint64_t last_rx; /* last arrival (or when added) */
-	uint32_t reorder; /* learned window */
-	uint32_t run;	  /* in-order arrivals since the window last changed */
+	uint64_t max_seq;    /* wide, highest seen */
+	uint64_t last_heard; /* last fragment or link_heard (or when added) */
+	uint32_t reorder;    /* learned window */
+	uint32_t run;	     /* in-order arrivals since the window last changed */
 };
 
 struct mp_reasm {
@@ -75,6 +75,7 @@ void mp_reasm_cfg_default(struct mp_reasm_cfg *cfg)
 	    .max_bytes = 512 * 1024,
 	    .wait_min_ms = 20,
 	    .wait_max_ms = 500,
+	    .alive_ms = 1000,
 	    .reorder_min = 8,
 	    .reorder_max = 64,
 	};
@@ -139,7 +140,7 @@ int mp_reasm_link_add(struct mp_reasm *r, uint32_t id, uint64_t now)
 		return -EEXIST;
 	for (size_t i = 0; i < MP_REASM_MAX_LINKS; i++) {
 		if (!r->links[i].used) {
-			r->links[i] = (struct rlink){.id = id, .used = true, .last_rx = now};
+			r->links[i] = (struct rlink){.id = id, .used = true, .last_heard = now};
 			return 0;
 		}
 	}
@@ -155,6 +156,18 @@ int mp_reasm_link_remove(struct mp_reasm *r, uint32_t id, uint64_t now)
 	l->used = false;
 	/* M may have been waiting for this link only. */
 	process(r, now);
+	return 0;
+}
+
+int mp_reasm_link_heard(struct mp_reasm *r, uint32_t id, uint64_t now)
+{
+	struct rlink *l = link_find(r, id);
+
+	if (!l)
+		return -ENOENT;
+	if (now > l->last_heard)
+		l->last_heard = now;
+	/* Nothing to process: a live link can only hold loss detection back. */
 	return 0;
 }
 
@@ -373,9 +386,14 @@ static void deliver_head(struct mp_reasm *r, uint64_t end)
 
 /* ---- loss detection ---- */
 
-static bool link_active(const struct mp_reasm *r, const struct rlink *l, uint64_t now)
+/* Alive: the link may still carry any number above its max_seq, even after
+ * a long idle period (the sender picks it again). Only a link not heard at
+ * all for the liveness bound is taken for dead and leaves M. */
+static bool link_alive(const struct mp_reasm *r, const struct rlink *l, uint64_t now)
 {
-	return l->used && now - l->last_rx <= r->wait_ms;
+	uint64_t bound = r->cfg.alive_ms > r->wait_ms ? r->cfg.alive_ms : r->wait_ms;
+
+	return l->used && (now <= l->last_heard || now - l->last_heard <= bound);
 }
 
 /* Is the missing number h never going to arrive (or not worth waiting for)? */
@@ -386,11 +404,15 @@ static bool is_lost(struct mp_reasm *r, uint64_t h, uint64_t now)
 	if (old != UINT64_MAX && now >= old && now - old >= r->wait_ms)
 		return true;
 
-	/* RFC 1990 §4.1, with a reorder window per link. */
+	/* RFC 1990 §4.1, with a reorder window per link. A link sends in
+	 * increasing order, so it can only carry h if h is above what it
+	 * delivered (less its reordering). An idle link counts like a busy
+	 * one: its next packet may be h, overtaken in flight by faster links;
+	 * only the wait above gives such an h up. */
 	bool any = false;
 	for (size_t i = 0; i < MP_REASM_MAX_LINKS; i++) {
 		const struct rlink *l = &r->links[i];
-		if (!link_active(r, l, now))
+		if (!link_alive(r, l, now))
 			continue;
 		if (!l->seen)
 			return false; /* a fresh link may still carry h */
@@ -475,7 +497,8 @@ static void jump_to(struct mp_reasm *r, uint64_t seq)
 
 static void link_saw(struct mp_reasm *r, struct rlink *l, uint64_t w, uint64_t now)
 {
-	l->last_rx = now;
+	if (now > l->last_heard)
+		l->last_heard = now;
 	if (!l->seen || w > l->max_seq) {
 		l->seen = true;
 		l->max_seq = w;

@@ -9,8 +9,12 @@
  *    each link shows (at least reorder_min, at most reorder_max);
  *  - a hole is given up after wait_ms = clamp(2 * delay spread) even if M
  *    never passes it (the owner measures the spread between links);
- *  - a link silent for longer than wait_ms leaves M; removing a link keeps
- *    the fragments it already delivered;
+ *  - a link idle in MP stays in M while it is alive (a fragment or
+ *    mp_reasm_link_heard within alive_ms): its next packet may be any
+ *    number above its last, overtaken in flight by faster links, so the M
+ *    rule cannot give that number up; only the wait can. A link not heard
+ *    at all for alive_ms is taken for dead and leaves M; removing a link
+ *    keeps the fragments it already delivered;
  *  - duplicates (redundant scheduling) are dropped through a bitmap of the
  *    recent sequence numbers; a whole (B+E) packet that arrives after its
  *    number was given up is still delivered, out of order, because TCP
@@ -42,6 +46,7 @@ struct mp_reasm_cfg {
 	size_t max_bytes;     /* buffered payload bytes (pool) */
 	uint32_t wait_min_ms; /* bounds of the adaptive hole wait */
 	uint32_t wait_max_ms;
+	uint32_t alive_ms;    /* a link not heard for this long leaves M (>= the wait) */
 	uint32_t reorder_min; /* per-link reorder window, in sequence numbers */
 	uint32_t reorder_max;
 	mp_deliver_cb deliver;
@@ -62,18 +67,21 @@ struct mp_reasm_stats {
 struct mp_reasm;
 
 /* MRRU 1500, short_seq off, 256 fragments, 512 KiB, wait 20..500 ms,
- * reorder window 8..64; deliver/ctx left NULL. */
+ * alive 1000 ms, reorder window 8..64; deliver/ctx left NULL. */
 void mp_reasm_cfg_default(struct mp_reasm_cfg *cfg);
 /* NULL on a bad config (no deliver, mrru 0 or > 65535, max_frags 0 or
  * > 1024, max_bytes < mrru, wait_min > wait_max) or no memory. */
 struct mp_reasm *mp_reasm_new(const struct mp_reasm_cfg *cfg);
 struct mp_reasm *mp_reasm_free(struct mp_reasm *r);
 
-/* Members. A link added counts in M (holding loss detection back) until it
- * delivers or stays silent for the wait. Removing one keeps what it already
+/* Members. A link added holds loss detection (M) back until it delivers
+ * or is not heard for alive_ms. Removing one keeps what it already
  * delivered. -EEXIST, -ENOSPC, -ENOENT. */
 int mp_reasm_link_add(struct mp_reasm *r, uint32_t link, uint64_t now_ms);
 int mp_reasm_link_remove(struct mp_reasm *r, uint32_t link, uint64_t now_ms);
+/* Any other frame heard on the link (LCP echo, vendor feedback): it is alive
+ * and stays in M however long it carries no MP data. -ENOENT. */
+int mp_reasm_link_heard(struct mp_reasm *r, uint32_t link, uint64_t now_ms);
 
 /* Measured delay spread between the links (slowest minus fastest one-way
  * delay, or an RTT-based estimate); sets the wait to clamp(2 * spread).

@@ -4,7 +4,8 @@
  * bit 1 no late delivery, bit 2 tiny memory bounds). Then records:
  *   op  (bits 0-1 link id, bits 2-4 kind)  dt (time delta, ms)  [len  frame]
  * kinds: 0-3 a frame of len bytes on the link, 4 add link, 5 remove link,
- * 6 set spread to dt*4 ms, 7 tick. Invariants: the memory bounds hold
+ * 6 set spread to dt*4 ms, 7 tick (odd dt: the link is heard first).
+ * Invariants: the memory bounds hold
  * after every event; delivered packets have a valid protocol and fit the
  * MRRU. Finally, the remaining bytes go through the fragmenter over links
  * of different MRU and back through a fresh reassembler: out == in. */
@@ -141,6 +142,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			mp_reasm_set_spread(r, dt * 4u);
 			break;
 		case 7: {
+			if (dt & 1)
+				mp_reasm_link_heard(r, link, now);
 			uint64_t next = mp_reasm_tick(r, now);
 			check(next > now || next == UINT64_MAX);
 			break;

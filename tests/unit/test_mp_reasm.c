@@ -201,13 +201,13 @@ static void test_silent_link_no_stall(void **state)
 	assert_string_equal(got(&c), "a|c|d|e|");
 	assert_int_equal(mp_reasm_stats(r)->lost, 1);
 
-	/* Link 2 has been silent longer than the wait: it no longer holds M
-	 * back, so a hole on link 1 is detected by M (past link 1's window)
-	 * without waiting for the timer. */
+	/* Link 2 has not been heard for longer than alive_ms (1 s): taken for
+	 * dead, it no longer holds M back, so a hole on link 1 is detected by
+	 * M (past link 1's window) without waiting for the timer. */
 	for (uint32_t s = 6; s <= 13; s++)
-		frag(r, 1, s, "BE", (uint8_t)('a' + s), 200 + s);
+		frag(r, 1, s, "BE", (uint8_t)('a' + s), 1100 + s);
 	assert_string_equal(got(&c), "a|c|d|e|");
-	frag(r, 1, 14, "BE", 'o', 214);
+	frag(r, 1, 14, "BE", 'o', 1114);
 	assert_string_equal(got(&c), "a|c|d|e|g|h|i|j|k|l|m|n|o|");
 	assert_int_equal(mp_reasm_stats(r)->lost, 2);
 	mp_reasm_free(r);
@@ -482,6 +482,217 @@ static void test_malformed(void **state)
 	assert_null(mp_reasm_free(NULL));
 }
 
+/* ---- three paths with different delays, on a virtual clock ---- */
+
+#define SIM_EV 1024
+
+/* One-way delay of links 1, 2, 3 (index 0 unused). */
+static const uint64_t owd[4] = {0, 10, 35, 70};
+
+struct sim_ev {
+	uint64_t at;
+	uint32_t idx; /* insertion order: ties keep it */
+	uint32_t link;
+	uint32_t seq;
+	bool heard; /* a non-MP frame (echo) instead of a fragment */
+};
+
+struct sim {
+	struct mp_reasm *r;
+	struct cap *c;
+	uint64_t deadline; /* the owner's timer: what tick() last asked for */
+	size_t n, done;
+	struct sim_ev ev[SIM_EV];
+};
+
+static struct sim *sim_new(void)
+{
+	struct sim *s = calloc(1, sizeof(*s));
+
+	assert_non_null(s);
+	s->c = calloc(1, sizeof(*s->c));
+	assert_non_null(s->c);
+	s->r = mk(s->c, false, 8);
+	mp_reasm_set_spread(s->r, 60); /* slowest minus fastest path */
+	assert_int_equal(mp_reasm_wait_ms(s->r), 120);
+	for (uint32_t l = 1; l <= 3; l++)
+		assert_int_equal(mp_reasm_link_add(s->r, l, 0), 0);
+	s->deadline = UINT64_MAX;
+	return s;
+}
+
+static void sim_free(struct sim *s)
+{
+	mp_reasm_free(s->r);
+	free(s->c);
+	free(s);
+}
+
+/* The sender puts whole packet `seq` (tag: its low byte) on `link` at `sent`. */
+static void sim_send(struct sim *s, uint32_t link, uint32_t seq, uint64_t sent)
+{
+	assert_true(s->n < SIM_EV);
+	s->ev[s->n] = (struct sim_ev){
+	    .at = sent + owd[link], .idx = (uint32_t)s->n, .link = link, .seq = seq};
+	s->n++;
+}
+
+/* The peer's LCP echo on `link`, sent at `sent`. */
+static void sim_echo(struct sim *s, uint32_t link, uint64_t sent)
+{
+	assert_true(s->n < SIM_EV);
+	s->ev[s->n] = (struct sim_ev){
+	    .at = sent + owd[link], .idx = (uint32_t)s->n, .link = link, .heard = true};
+	s->n++;
+}
+
+static int ev_cmp(const void *a, const void *b)
+{
+	const struct sim_ev *x = a, *y = b;
+
+	if (x->at != y->at)
+		return x->at < y->at ? -1 : 1;
+	return x->idx < y->idx ? -1 : (x->idx > y->idx);
+}
+
+/* Everything that arrives up to `until`, in arrival order, with the owner's
+ * timer firing at the deadlines tick() returns (as bundle.c does). */
+static void sim_run(struct sim *s, uint64_t until)
+{
+	qsort(&s->ev[s->done], s->n - s->done, sizeof(s->ev[0]), ev_cmp);
+	for (; s->done < s->n && s->ev[s->done].at <= until; s->done++) {
+		const struct sim_ev *e = &s->ev[s->done];
+		while (s->deadline <= e->at)
+			s->deadline = mp_reasm_tick(s->r, s->deadline);
+		if (e->heard) {
+			assert_int_equal(mp_reasm_link_heard(s->r, e->link, e->at), 0);
+		} else {
+			uint8_t p[3] = {0x00, 0x21, (uint8_t)e->seq};
+			assert_int_equal(
+			    mp_reasm_push(s->r, e->link, e->seq, true, true, p, 3, e->at), 0);
+		}
+		s->deadline = mp_reasm_tick(s->r, e->at);
+	}
+	while (s->deadline <= until)
+		s->deadline = mp_reasm_tick(s->r, s->deadline);
+}
+
+/* Packets [from, to) were delivered in order, each once, after `before`
+ * earlier deliveries. */
+static void sim_expect(const struct sim *s, size_t before, uint32_t from, uint32_t to)
+{
+	assert_int_equal(s->c->n, before + (to - from));
+	for (uint32_t q = from; q < to; q++) {
+		assert_int_equal(s->c->len[before + q - from], 1);
+		assert_int_equal(s->c->data[before + q - from][0], (uint8_t)q);
+	}
+}
+
+/* Round robin over the three links, one packet per ms from `t0`. */
+static void sim_burst(struct sim *s, uint32_t from, uint32_t to, uint64_t t0)
+{
+	for (uint32_t q = from; q < to; q++)
+		sim_send(s, 1 + q % 3, q, t0 + (q - from));
+}
+
+/* The reported problem: after a pause longer than the wait, the first packet
+ * on the 70 ms path is overtaken by 60 ms worth of packets on the others.
+ * Link 3 is idle, not dead: it may carry any number above its last, so M
+ * may not give that number up; only the bounded wait may, and it is longer
+ * than the path difference. */
+static void test_idle_link_burst(void **state)
+{
+	struct sim *s = sim_new();
+
+	(void)state;
+	sim_burst(s, 0, 30, 0);
+	sim_run(s, 200);
+	sim_expect(s, 0, 0, 30);
+	/* 300 ms without data (the wait is 120), and no echo in between. */
+	sim_burst(s, 30, 150, 400);
+	sim_run(s, 1000);
+	sim_expect(s, 0, 0, 150);
+	assert_int_equal(mp_reasm_stats(s->r)->lost, 0);
+	assert_int_equal(mp_reasm_stats(s->r)->delivered_late, 0);
+	assert_int_equal(mp_reasm_tick(s->r, 1000), UINT64_MAX);
+
+	/* A pause of 5 s, longer than the liveness bound too: the links stay
+	 * in M because the peer's echoes (every 100 ms) are heard on them. */
+	for (uint64_t t = 1000; t < 6000; t += 100)
+		for (uint32_t l = 1; l <= 3; l++)
+			sim_echo(s, l, t);
+	sim_burst(s, 150, 300, 6000);
+	sim_run(s, 7000);
+	sim_expect(s, 0, 0, 300);
+	assert_int_equal(mp_reasm_stats(s->r)->lost, 0);
+	assert_int_equal(mp_reasm_stats(s->r)->delivered_late, 0);
+	sim_free(s);
+}
+
+/* With every link carrying data, a loss on one of them is known as soon as
+ * all three have passed it (RFC 1990 M rule), well before the wait. */
+static void test_busy_loss_found_by_m(void **state)
+{
+	struct sim *s = sim_new();
+
+	(void)state;
+	for (uint32_t q = 0; q < 120; q++)
+		if (q != 60) /* on link 1, lost in the network */
+			sim_send(s, 1 + q % 3, q, q);
+	/* 59 (link 3) arrives at 129; the others wait behind 60. Link 3 is
+	 * past 60 + window when 71 arrives, at 141. The packets behind the
+	 * hole came in from 73 (63 on link 1): the wait alone would end at 193. */
+	sim_run(s, 140);
+	sim_expect(s, 0, 0, 60);
+	sim_run(s, 141);
+	assert_int_equal(mp_reasm_stats(s->r)->lost, 1);
+	assert_true(s->c->n > 60 + 8);
+	assert_int_equal(s->c->data[60][0], 61);
+	sim_run(s, 300);
+	assert_int_equal(s->c->n, 119);
+	assert_int_equal(mp_reasm_stats(s->r)->lost, 1);
+	assert_int_equal(mp_reasm_stats(s->r)->delivered_late, 0);
+	sim_free(s);
+}
+
+/* An idle link holds M back for the numbers it may still carry, so a loss
+ * while it is idle costs the wait, not more; a link not heard from at all
+ * for the liveness bound (dead) leaves M, and losses are found by M again. */
+static void test_idle_and_dead_links_loss(void **state)
+{
+	struct sim *s = sim_new();
+
+	(void)state;
+	sim_burst(s, 0, 30, 0);
+	sim_run(s, 200);
+	/* Only links 1 and 2 carry data now; 31 (link 2) is lost. The first
+	 * packet behind it, 32 on link 1, arrives at 512. Links 1 and 2 pass
+	 * 31 + window at 546, but link 3 (idle, last seq 29) could still
+	 * carry 31: only the wait gives it up. */
+	for (uint32_t q = 30; q < 60; q++)
+		if (q != 31)
+			sim_send(s, 1 + q % 2, q, 500 + (q - 30));
+	sim_run(s, 631);
+	sim_expect(s, 0, 0, 31);
+	sim_run(s, 632); /* 512 + the wait, at the owner's timer */
+	assert_int_equal(mp_reasm_stats(s->r)->lost, 1);
+	sim_expect(s, 31, 32, 60);
+
+	/* Link 3 has been silent (no data, no echo) for over a second: it is
+	 * considered dead and M is taken over links 1 and 2 again. 61 is
+	 * lost; link 2 passes 61 + window at 1546, the wait would end at 1632. */
+	for (uint32_t q = 60; q < 90; q++)
+		if (q != 61)
+			sim_send(s, 1 + q % 2, q, 1500 + (q - 60));
+	sim_run(s, 1545);
+	assert_int_equal(mp_reasm_stats(s->r)->lost, 1);
+	sim_run(s, 1570);
+	assert_int_equal(mp_reasm_stats(s->r)->lost, 2);
+	assert_int_equal(s->c->data[59][0], 60);
+	sim_expect(s, 60, 62, 90);
+	sim_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -497,6 +708,9 @@ int main(void)
 	    cmocka_unit_test(test_memory_bound),
 	    cmocka_unit_test(test_fragment_round_trip),
 	    cmocka_unit_test(test_malformed),
+	    cmocka_unit_test(test_idle_link_burst),
+	    cmocka_unit_test(test_busy_loss_found_by_m),
+	    cmocka_unit_test(test_idle_and_dead_links_loss),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
