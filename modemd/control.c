@@ -9,9 +9,11 @@
 
 #include "build-config.h"
 #include "daemon.h"
+#include "gateway.h"
 #include "log.h"
 #include "loop.h"
 #include "modem.h"
+#include "receiver.h"
 #include "util.h"
 
 #include <errno.h>
@@ -239,7 +241,18 @@ static json_object *req_status(struct control *c, json_object *req)
 	for (const struct modem *m = c->d->modems; m; m = m->next)
 		json_object_array_add(arr, modem_json(m, now));
 	json_object *o = reply_new(true);
+	json_object_object_add(o, "mode",
+			       json_object_new_string(config_mode_to_string(c->d->cfg.mode)));
 	json_object_object_add(o, "modems", arr);
+	if (c->d->cfg.mode == CFG_MODE_GATEWAY)
+		json_object_object_add(o, "bundle",
+				       c->d->gw ? gateway_status_json(c->d->gw) : NULL);
+	if (c->d->cfg.mode == CFG_MODE_RECEIVER && c->d->rx) {
+		json_object *info = NULL;
+		json_object *gws = receiver_status_json(c->d->rx, &info);
+		json_object_object_add(o, "receiver", info);
+		json_object_object_add(o, "gateways", gws);
+	}
 	return o;
 }
 
@@ -255,7 +268,18 @@ static json_object *set_admin(struct control *c, json_object *req, bool up)
 	json_object *done = json_object_new_array();
 	int r = 0;
 	const char *failed = NULL;
+	if (c->d->cfg.mode == CFG_MODE_RECEIVER) {
+		json_object_put(done);
+		return reply_error(-EOPNOTSUPP, "a receiver has no links to bring up or down");
+	}
 	if (strcmp(name, "all") == 0) {
+		/* Static bundle links first; modem links follow their modem. */
+		const char *names[CFG_MAX_BUNDLE_LINKS * 2];
+		size_t nn = c->d->gw ? gateway_link_names(c->d->gw, names, ARRAY_SIZE(names)) : 0;
+		for (size_t i = 0; i < nn; i++)
+			if (gateway_link_set_admin(c->d->gw, names[i], up) >= 0 &&
+			    !modem_find(c->d, names[i]))
+				json_object_array_add(done, json_object_new_string(names[i]));
 		/* modem_set_admin never frees the modem, so walking on is safe. */
 		for (struct modem *m = c->d->modems; m; m = m->next) {
 			int k = modem_set_admin(m, up);
@@ -268,9 +292,17 @@ static json_object *set_admin(struct control *c, json_object *req, bool up)
 		}
 	} else {
 		struct modem *m = modem_find(c->d, name);
+		if (!m && c->d->gw && (r = gateway_link_set_admin(c->d->gw, name, up)) >= 0) {
+			log_info("control: %s %s", up ? "up" : "down", name);
+			json_object_array_add(done, json_object_new_string(name));
+			json_object *o = reply_new(true);
+			json_object_object_add(o, "modems", done);
+			return o;
+		}
 		if (!m) {
 			json_object_put(done);
-			return reply_error(-ENOENT, "unknown modem %.64s", name);
+			return reply_error(-ENOENT, "unknown %s %.64s",
+					   c->d->gw ? "modem or link" : "modem", name);
 		}
 		r = modem_set_admin(m, up);
 		failed = m->name;

@@ -11,6 +11,8 @@ struct modem;
 struct udev_watch;
 struct netlink;
 struct control;
+struct gateway;
+struct receiver;
 
 /* Link events published for the bundle (and anything else) to consume. */
 enum link_event { LINK_EV_UP, LINK_EV_DOWN };
@@ -45,6 +47,9 @@ struct daemon {
 	struct udev_watch *udev;
 	struct netlink *nl;
 	struct control *ctl;
+	struct gateway *gw;  /* gateway mode with a "bundle" section (gateway.h) */
+	struct receiver *rx; /* receiver mode (receiver.h) */
+	unsigned stop_pending; /* parts still shutting down (modems, bundle) */
 	bool stopping;
 	void (*shutdown_done)(struct daemon *d);
 	struct remembered remembered[REMEMBERED_MAX];

@@ -15,10 +15,12 @@
 #include "build-config.h"
 #include "control.h"
 #include "daemon.h"
+#include "gateway.h"
 #include "log.h"
 #include "loop.h"
 #include "modem.h"
 #include "netlink.h"
+#include "receiver.h"
 #include "udev.h"
 #include "util.h"
 
@@ -41,10 +43,23 @@ static void notify(const char *msg)
 #endif
 }
 
-static void shutdown_done(struct daemon *d)
+/* One part (modems, the bundle) finished shutting down. */
+static void part_done(struct daemon *d)
 {
+	if (d->stop_pending && --d->stop_pending)
+		return;
 	log_info("all links down; exiting");
 	loop_quit(d->loop, 0);
+}
+
+static void shutdown_done(struct daemon *d)
+{
+	part_done(d);
+}
+
+static void bundle_done(void *data)
+{
+	part_done(data);
 }
 
 static void on_signal(struct loop *l, int signo, void *data)
@@ -59,8 +74,18 @@ static void on_signal(struct loop *l, int signo, void *data)
 		loop_quit(l, 1);
 		return;
 	}
-	log_info("%s: hanging up every modem", strsignal(signo));
 	notify("STOPPING=1");
+	if (d->cfg.mode == CFG_MODE_RECEIVER) {
+		log_info("%s: terminating every link", strsignal(signo));
+		d->stopping = true;
+		d->stop_pending = 1;
+		receiver_shutdown(d->rx, bundle_done, d);
+		return;
+	}
+	log_info("%s: hanging up every modem", strsignal(signo));
+	d->stop_pending = d->gw ? 2 : 1;
+	if (d->gw)
+		gateway_shutdown(d->gw, bundle_done, d);
 	modem_shutdown_all(d, shutdown_done);
 }
 
@@ -189,6 +214,24 @@ int main(int argc, char **argv)
 		log_err("cannot create %s: %s", d.cfg.run_dir, strerror(-err));
 		goto out;
 	}
+	if (d.cfg.mode == CFG_MODE_RECEIVER) {
+		/* No modems, no udev, no pppd: the bundle server only. */
+		d.ctl = control_open(&d, d.cfg.control_socket, d.cfg.control_group, &err);
+		if (!d.ctl) {
+			log_err("cannot open control socket %s: %s", d.cfg.control_socket,
+				strerror(-err));
+			goto out;
+		}
+		d.rx = receiver_new(&d, &err);
+		if (!d.rx) {
+			log_err("cannot start the receiver: %s", strerror(-err));
+			goto out;
+		}
+		log_info("ready (receiver, control %s)", d.cfg.control_socket);
+		notify("READY=1");
+		r = loop_run(d.loop);
+		goto out;
+	}
 	if ((err = daemon_load_remembered(&d)) < 0)
 		log_warn("cannot read remembered modems: %s", strerror(-err));
 	load_dbs(&d);
@@ -202,6 +245,14 @@ int main(int argc, char **argv)
 	if (!d.ctl) {
 		log_err("cannot open control socket %s: %s", d.cfg.control_socket, strerror(-err));
 		goto out;
+	}
+	if (d.cfg.bundle.enabled) {
+		/* Before the modems: it subscribes to their link events. */
+		d.gw = gateway_new(&d, &err);
+		if (!d.gw) {
+			log_err("cannot start the bundle: %s", strerror(-err));
+			goto out;
+		}
 	}
 	for (size_t i = 0; i < d.cfg.n_static_modems; i++) {
 		const struct cfg_static_modem *s = &d.cfg.static_modems[i];
@@ -221,6 +272,8 @@ int main(int argc, char **argv)
 out:
 	while (d.modems)
 		modem_remove(d.modems, "modemd exiting");
+	d.gw = gateway_free(d.gw);
+	d.rx = receiver_free(d.rx);
 	d.udev = udev_watch_stop(d.udev);
 	d.ctl = control_close(d.ctl);
 	d.nl = netlink_close(d.nl);

@@ -101,3 +101,19 @@ int mkdir_p(const char *path, unsigned mode)
 		return -errno;
 	return 0;
 }
+
+bool ratelimit_ok(struct ratelimit *rl, uint64_t now, unsigned per_sec)
+{
+	if (now - rl->window_ms >= 1000) {
+		rl->window_ms = now;
+		rl->missed = rl->suppressed;
+		rl->suppressed = 0;
+		rl->count = 0;
+	}
+	if (rl->count < per_sec) {
+		rl->count++;
+		return true;
+	}
+	rl->suppressed++;
+	return false;
+}

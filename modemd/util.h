@@ -18,3 +18,14 @@ uint64_t wall_ms(void);
 int write_file_atomic(const char *path, const void *buf, size_t len, unsigned mode);
 /* mkdir -p with a mode for created components. */
 int mkdir_p(const char *path, unsigned mode);
+
+/* Rate limit for log lines a stranger can trigger: at most per_sec lines per
+ * second per instance (one instance per kind of event). After a quiet
+ * second, `missed` holds how many were suppressed in the last window. */
+struct ratelimit {
+	uint64_t window_ms;
+	unsigned count;
+	unsigned suppressed;
+	unsigned missed;
+};
+bool ratelimit_ok(struct ratelimit *rl, uint64_t now, unsigned per_sec);

@@ -137,6 +137,114 @@ static void add_modem(struct table *t, json_object *m)
 		table_set(t, C_REDIALS, OUT_PLAIN, "%" PRId64, redials);
 }
 
+/* ---- bundle: one block, one row per link ---- */
+
+enum { L_NAME, L_KIND, L_IFACE, L_PHASE, L_LIVE, L_RTT, L_LOSS, L_OUT, L_IN, L_SHARE, L_TX, L_RX, L_N };
+static const char *const link_headers[L_N] = {
+    "LINK", "KIND", "IFACE", "PHASE", "LIVE", "RTT", "LOSS", "OUT", "IN", "SHARE", "TX", "RX",
+};
+
+static void set_rate(struct table *t, size_t col, json_object *l, const char *key)
+{
+	int64_t v;
+	if (!jint(l, key, &v) || v <= 0)
+		return;
+	double bits = (double)v * 8;
+	if (bits >= 1e6)
+		table_set(t, col, OUT_PLAIN, "%.1fM", bits / 1e6);
+	else
+		table_set(t, col, OUT_PLAIN, "%.0fk", bits / 1e3);
+}
+
+static void set_bytes(struct table *t, size_t col, json_object *l, const char *key)
+{
+	int64_t v;
+	if (!jint(l, key, &v))
+		return;
+	if (v >= 1 << 20)
+		table_set(t, col, OUT_PLAIN, "%.1fMiB", (double)v / (1 << 20));
+	else if (v >= 1 << 10)
+		table_set(t, col, OUT_PLAIN, "%.1fKiB", (double)v / (1 << 10));
+	else
+		table_set(t, col, OUT_PLAIN, "%" PRId64 "B", v);
+}
+
+static void add_link(struct table *t, json_object *l)
+{
+	int64_t v;
+	if (table_add_row(t) < 0)
+		return;
+	table_set(t, L_NAME, OUT_PLAIN, "%s", nz(json_str(l, "name")));
+	table_set(t, L_KIND, OUT_PLAIN, "%s", nz(json_str(l, "kind")));
+	table_set(t, L_IFACE, OUT_PLAIN, "%s", nz(json_str(l, "interface")));
+	const char *ph = nz(json_str(l, "phase")), *why = json_str(l, "reason");
+	table_set(t, L_PHASE, !strcmp(ph, "network") ? OUT_GREEN : OUT_YELLOW, "%s%s%s%s", ph,
+		  why ? " (" : "", nz(why), why ? ")" : "");
+	const char *live = json_str(l, "liveness");
+	table_set(t, L_LIVE,
+		  !live ? OUT_PLAIN : !strcmp(live, "alive") ? OUT_GREEN
+				    : !strcmp(live, "dead") ? OUT_RED : OUT_YELLOW,
+		  "%s", nz(live));
+	if (jint(l, "srtt_us", &v))
+		table_set(t, L_RTT, OUT_PLAIN, "%.1fms", (double)v / 1000);
+	if (jint(l, "loss_ppm", &v))
+		table_set(t, L_LOSS, OUT_PLAIN, "%.1f%%", (double)v / 10000);
+	set_rate(t, L_OUT, l, "rate_out_Bps");
+	set_rate(t, L_IN, l, "rate_in_Bps");
+	if (jint(l, "share_permille", &v))
+		table_set(t, L_SHARE, OUT_PLAIN, "%.0f%%", (double)v / 10);
+	set_bytes(t, L_TX, l, "tx_bytes");
+	set_bytes(t, L_RX, l, "rx_bytes");
+}
+
+static void print_links(json_object *links)
+{
+	size_t n = links && json_object_is_type(links, json_type_array)
+		       ? json_object_array_length(links)
+		       : 0;
+	struct table *t = n ? table_new(link_headers, L_N) : NULL;
+	if (!t) {
+		printf("  no links\n");
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		add_link(t, json_object_array_get_idx(links, i));
+	table_print(t, stdout, out_want_color(stdout));
+	table_free(t);
+}
+
+/* Gateway: "bundle mp0 up 10.88.0.2 -> 10.88.0.1, receiver 203.0.113.10:6671" */
+static void print_bundle(json_object *b)
+{
+	int64_t members = 0;
+	jint(json_get(b, "stats"), "members", &members);
+	const char *la = json_str(b, "local_address"), *pa = json_str(b, "peer_address");
+	printf("\nbundle %s %s%s%s%s%s, receiver %s, %" PRId64 " link(s) joined\n",
+	       nz(json_str(b, "tun")), nz(json_str(b, "state")), la ? " " : "", nz(la),
+	       pa ? " -> " : "", nz(pa), nz(json_str(b, "receiver")), members);
+	print_links(json_get(b, "links"));
+}
+
+/* Receiver: one block per gateway. */
+static void print_gateways(json_object *info, json_object *gws)
+{
+	int64_t unauth = 0;
+	jint(info, "unauthenticated", &unauth);
+	size_t n = gws && json_object_is_type(gws, json_type_array) ? json_object_array_length(gws)
+								      : 0;
+	printf("receiver %s on %s:%s, TUN %s, %zu gateway(s), %" PRId64 " unauthenticated\n",
+	       nz(json_str(info, "name")), nz(json_str(info, "listen")),
+	       nz(json_object_get_string(json_get(info, "port"))), nz(json_str(info, "tun")), n,
+	       unauth);
+	for (size_t i = 0; i < n; i++) {
+		json_object *g = json_object_array_get_idx(gws, i);
+		printf("\ngateway %s (%s) %s %s\n", nz(json_str(g, "name")),
+		       nz(json_str(g, "bundle")), nz(json_str(g, "state")),
+		       nz(json_str(g, "address")));
+		print_links(json_get(g, "links"));
+	}
+}
+
 static int usage(void)
 {
 	fprintf(stderr, "usage: mpctl status [--json]\n");
@@ -174,6 +282,12 @@ int cmd_status(int argc, char **argv)
 		json_object_put(reply);
 		return MPCTL_EXIT_OK;
 	}
+	const char *mode = json_str(reply, "mode");
+	if (mode && !strcmp(mode, "receiver")) {
+		print_gateways(json_get(reply, "receiver"), json_get(reply, "gateways"));
+		json_object_put(reply);
+		return MPCTL_EXIT_OK;
+	}
 	json_object *modems = json_get(reply, "modems");
 	struct table *t = table_new(headers, C_N);
 	if (!t) {
@@ -190,6 +304,9 @@ int cmd_status(int argc, char **argv)
 	else
 		printf("no modems\n");
 	table_free(t);
+	json_object *bundle = json_get(reply, "bundle");
+	if (bundle && json_object_is_type(bundle, json_type_object))
+		print_bundle(bundle);
 	json_object_put(reply);
 	return MPCTL_EXIT_OK;
 }
