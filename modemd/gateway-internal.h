@@ -46,6 +46,25 @@ struct gw_link {
 	uint64_t retry_ms;	/* setup again at this time (0: now) */
 };
 
+struct gateway;
+
+/* gateway_ncp.c: IPCP + IPV6CP on the bundle, the TUN's addresses. */
+int gw_ncp_init(struct gateway *gw);
+void gw_ncp_free(struct gateway *gw);
+void gw_ncp_start(struct gateway *gw); /* the first link joined */
+void gw_ncp_stop(struct gateway *gw);  /* the bundle goes */
+void gw_ncp_tick(struct gateway *gw);  /* restart a finished NCP */
+void gw_ncp_close(struct gateway *gw, const char *reason);
+/* May packets of proto (PPP_PROTO_IP, PPP_PROTO_IPV6) pass? */
+bool gw_ncp_accepts(const struct gateway *gw, uint16_t proto);
+
+static inline size_t gw_members(const struct bundle *b)
+{
+	struct bundle_stats st;
+	bundle_get_stats(b, &st);
+	return st.members;
+}
+
 struct gateway {
 	struct daemon *d;
 	const struct cfg_bundle *cfg;
@@ -70,8 +89,18 @@ struct gateway {
 	struct ipcp *ipcp;
 	struct loop_timer *ipcp_timer;
 	bool ipcp_failed; /* restart it in the tick */
-	bool tun_up;
+	bool tun_up;	  /* IPCP up: IPv4 address on the TUN */
 	uint32_t local, peer;
+	uint32_t dns[2]; /* from IPCP (RFC 1877), 0: none; status only */
+
+	struct ipv6cp *ipv6cp;
+	struct loop_timer *ipv6cp_timer;
+	bool ipv6cp_failed; /* restart it in the tick */
+	bool ipv6cp_off;    /* the peer does not do IPv6: not for this bundle */
+	bool has_ipv6;	    /* the kernel has IPv6 on the TUN */
+	bool tun6_up;	    /* IPV6CP up: fe80::iid/64 on the TUN */
+	uint8_t iid[8], peer_iid[8];
+	bool link_up; /* TUN device up (either NCP up) */
 
 	struct gw_link *links;
 	uint32_t slots; /* bitmask of used slots */

@@ -27,152 +27,7 @@
 #include <unistd.h>
 
 static void link_teardown(struct gw_link *l);
-static void tun_deconfigure(struct gateway *gw);
 static void stop_check(struct gateway *gw);
-
-static size_t members(const struct bundle *b)
-{
-	struct bundle_stats st;
-	bundle_get_stats(b, &st);
-	return st.members;
-}
-
-/* ---- IPCP client on the bundle -> TUN ---- */
-
-static void ipcp_tx(void *ctx, const uint8_t *pkt, size_t len)
-{
-	struct gateway *gw = ctx;
-	if (gw->b)
-		bundle_send(gw->b, PPP_PROTO_IPCP, pkt, len);
-}
-
-static void ipcp_arm(void *ctx, uint32_t ms)
-{
-	loop_timer_arm(((struct gateway *)ctx)->ipcp_timer, ms);
-}
-
-static void ipcp_cancel(void *ctx)
-{
-	loop_timer_disarm(((struct gateway *)ctx)->ipcp_timer);
-}
-
-static void ipcp_fire(struct loop_timer *t, void *data)
-{
-	struct gateway *gw = data;
-	(void)t;
-	if (gw->ipcp)
-		ipcp_timeout(gw->ipcp);
-}
-
-static int tun_route(struct gateway *gw, bool add, const char *dst)
-{
-	struct route_spec r = {.ifindex = gw->tun_ifindex};
-	if (route_addr_parse(dst, &r.dst) < 0)
-		return -EINVAL;
-	return route_route(gw->rt, add, &r);
-}
-
-static void ipcp_on_up(void *ctx, uint32_t local, uint32_t peer, uint32_t dns1, uint32_t dns2)
-{
-	struct gateway *gw = ctx;
-	char a[16], p[16];
-	(void)dns1;
-	(void)dns2;
-	if (gw->tun_up && (local != gw->local || peer != gw->peer))
-		tun_deconfigure(gw);
-	gw->local = local;
-	gw->peer = peer;
-	struct route_addr la = {.family = AF_INET, .len = 32}, pa = la;
-	la.a.v4.s_addr = htonl(local);
-	pa.a.v4.s_addr = htonl(peer);
-	log_info("bundle: IPCP up: %s local %s peer %s", gw->tun_name, bd_ip4(local, a, sizeof(a)),
-		 bd_ip4(peer, p, sizeof(p)));
-	int r = route_link_set_mtu(gw->rt, gw->tun_ifindex, gw->cfg->ppp.mtu);
-	if (r >= 0)
-		r = route_address(gw->rt, true, gw->tun_ifindex, &la, peer ? &pa : NULL, 0);
-	if (r >= 0)
-		r = route_link_set_up(gw->rt, gw->tun_ifindex, true);
-	/* Two /1 routes win over any default route without replacing it; the
-	 * link sockets keep to their links through policy routing. */
-	if (r >= 0 && gw->cfg->default_route) {
-		r = tun_route(gw, true, "0.0.0.0/1");
-		if (r >= 0)
-			r = tun_route(gw, true, "128.0.0.0/1");
-	}
-	if (r < 0)
-		log_err("bundle: cannot configure %s: %s", gw->tun_name, strerror(-r));
-	gw->tun_up = true;
-}
-
-static void tun_deconfigure(struct gateway *gw)
-{
-	if (!gw->tun_up)
-		return;
-	gw->tun_up = false;
-	struct route_addr la = {.family = AF_INET, .len = 32}, pa = la;
-	la.a.v4.s_addr = htonl(gw->local);
-	pa.a.v4.s_addr = htonl(gw->peer);
-	if (gw->cfg->default_route) {
-		tun_route(gw, false, "0.0.0.0/1");
-		tun_route(gw, false, "128.0.0.0/1");
-	}
-	route_address(gw->rt, false, gw->tun_ifindex, &la, gw->peer ? &pa : NULL, 0);
-	route_link_set_up(gw->rt, gw->tun_ifindex, false);
-}
-
-static void ipcp_on_down(void *ctx)
-{
-	struct gateway *gw = ctx;
-	log_info("bundle: IPCP down");
-	tun_deconfigure(gw);
-}
-
-static void ipcp_on_finished(void *ctx, const char *reason)
-{
-	struct gateway *gw = ctx;
-	log_warn("bundle: IPCP finished: %s", reason ? reason : "closed");
-	tun_deconfigure(gw);
-	gw->ipcp_failed = true; /* freed and restarted in the tick, not in here */
-}
-
-static const struct ipcp_ops gw_ipcp_ops = {
-    .io = {.tx = ipcp_tx, .timer_arm = ipcp_arm, .timer_cancel = ipcp_cancel},
-    .up = ipcp_on_up,
-    .down = ipcp_on_down,
-    .finished = ipcp_on_finished,
-};
-
-static void ipcp_input_cb(void *ncp, const uint8_t *pkt, size_t len)
-{
-	struct gateway *gw = ncp;
-	if (gw->ipcp)
-		ipcp_input(gw->ipcp, pkt, len);
-}
-
-static void ipcp_start(struct gateway *gw)
-{
-	struct ipcp_config c;
-	ipcp_config_default(&c);
-	c.role = IPCP_CLIENT;
-	gw->ipcp = ipcp_new(bundle_name(gw->b), &c, &gw_ipcp_ops, gw);
-	if (!gw->ipcp) {
-		log_err("bundle: cannot start IPCP: out of memory");
-		return;
-	}
-	gw->ipcp_failed = false;
-	bundle_set_ncp_handler(gw->b, PPP_PROTO_IPCP, ipcp_input_cb, gw);
-	ipcp_open(gw->ipcp);
-	ipcp_up(gw->ipcp);
-}
-
-static void ipcp_stop(struct gateway *gw)
-{
-	loop_timer_disarm(gw->ipcp_timer);
-	if (gw->b)
-		bundle_set_ncp_handler(gw->b, PPP_PROTO_IPCP, NULL, NULL);
-	tun_deconfigure(gw);
-	gw->ipcp = ipcp_free(gw->ipcp);
-}
 
 /* ---- the bundle ---- */
 
@@ -181,7 +36,11 @@ static void bundle_deliver(void *ctx, struct bundle *b, uint16_t proto, const ui
 {
 	struct gateway *gw = ctx;
 	(void)b;
-	(void)proto;
+	/* Not before the packet's NCP is up (RFC 1661 §3.5): no address yet. */
+	if (!gw_ncp_accepts(gw, proto)) {
+		gw->drop_down++;
+		return;
+	}
 	int r = tun_write(gw->tun_fd, pkt, len);
 	if (r < 0) {
 		gw->tun_write_errors++;
@@ -194,7 +53,7 @@ static const struct bundle_ops gw_bundle_ops = {.deliver = bundle_deliver};
 
 static void bundle_drop(struct gateway *gw)
 {
-	ipcp_stop(gw);
+	gw_ncp_stop(gw);
 	if (gw->b)
 		log_info("bundle: %s freed", bundle_name(gw->b));
 	gw->b = bundle_free(gw->b);
@@ -258,9 +117,8 @@ static void link_authenticated(void *ctx, struct plink *pl, const char *peer_nam
 	}
 	gw->empty_since_ms = 0;
 	log_info("bundle[%s]: joined the bundle (peer \"%s\", %zu link(s))", l->name, peer_name,
-		 members(b));
-	if (!gw->ipcp)
-		ipcp_start(gw);
+		 gw_members(b));
+	gw_ncp_start(gw);
 }
 
 static void link_dead(void *ctx, struct plink *pl)
@@ -282,7 +140,7 @@ static void link_down(void *ctx, struct plink *pl, const char *reason)
 	struct gw_link *l = ctx;
 	(void)pl;
 	log_info("bundle[%s]: left the bundle: %s", l->name, reason);
-	if (l->gw->b && !members(l->gw->b) && !l->gw->empty_since_ms)
+	if (l->gw->b && !gw_members(l->gw->b) && !l->gw->empty_since_ms)
 		l->gw->empty_since_ms = now_ms();
 }
 
@@ -427,7 +285,7 @@ static void link_teardown(struct gw_link *l)
 	if (l->pl) {
 		struct bundle *b = plink_bundle(l->pl);
 		l->pl = plink_free(l->pl);
-		if (b && !members(b) && !gw->empty_since_ms)
+		if (b && !gw_members(b) && !gw->empty_since_ms)
 			gw->empty_since_ms = now_ms();
 	}
 	l->io = loop_io_del(l->io);
@@ -548,13 +406,9 @@ static void tick(struct loop_timer *t, void *data)
 			}
 		}
 	}
-	if (gw->ipcp && gw->ipcp_failed) {
-		ipcp_stop(gw);
-		if (gw->b && members(gw->b))
-			ipcp_start(gw);
-	}
+	gw_ncp_tick(gw);
 	if (gw->b && gw->empty_since_ms && now - gw->empty_since_ms >= GW_GRACE_MS &&
-	    !members(gw->b))
+	    !gw_members(gw->b))
 		bundle_drop(gw);
 }
 
@@ -574,12 +428,12 @@ static void tun_io(struct loop_io *io, int fd, uint32_t events, void *data)
 			gw->drop_other++;
 			continue;
 		}
-		/* IPv6 has no NCP yet: the receiver would Protocol-Reject it. */
-		if (!gw->b || !gw->tun_up || v == 6) {
+		uint16_t proto = v == 4 ? PPP_PROTO_IP : PPP_PROTO_IPV6;
+		if (!gw->b || !gw_ncp_accepts(gw, proto)) {
 			gw->drop_down++;
 			continue;
 		}
-		int r = bundle_send_ip(gw->b, PPP_PROTO_IP, gw->tun_buf, (size_t)n);
+		int r = bundle_send_ip(gw->b, proto, gw->tun_buf, (size_t)n);
 		/* No queue yet: a packet every link refuses is dropped and
 		 * counted (TCP sees a loss and slows down). */
 		if (r == -EAGAIN)
@@ -654,9 +508,8 @@ struct gateway *gateway_new(struct daemon *d, int *err)
 	gw->tun_buf = malloc(65536);
 	gw->rxb = udp_batch_new(GW_RX_BATCH, GW_RX_BUFSIZE);
 	gw->tick = loop_timer_new(d->loop, tick, gw);
-	gw->ipcp_timer = loop_timer_new(d->loop, ipcp_fire, gw);
 	gw->tun_io = loop_io_add(d->loop, gw->tun_fd, EPOLLIN, tun_io, gw);
-	if (!gw->tun_buf || !gw->rxb || !gw->tick || !gw->ipcp_timer || !gw->tun_io)
+	if (!gw->tun_buf || !gw->rxb || !gw->tick || gw_ncp_init(gw) < 0 || !gw->tun_io)
 		goto fail;
 	for (size_t i = 0; i < gw->cfg->n_links; i++)
 		if (!link_add(gw, gw->cfg->links[i].name, gw->cfg->links[i].interface,
@@ -691,7 +544,7 @@ struct gateway *gateway_free(struct gateway *gw)
 	if (gw->tun_fd >= 0)
 		close(gw->tun_fd);
 	gw->tick = loop_timer_free(gw->tick);
-	gw->ipcp_timer = loop_timer_free(gw->ipcp_timer);
+	gw_ncp_free(gw);
 	gw->stop_timer = loop_timer_free(gw->stop_timer);
 	gw->rxb = udp_batch_free(gw->rxb);
 	gw->rt = route_close(gw->rt);
@@ -730,8 +583,7 @@ void gateway_shutdown(struct gateway *gw, void (*done)(void *data), void *data)
 	gw->stopping = true;
 	gw->done = done;
 	gw->done_data = data;
-	if (gw->ipcp)
-		ipcp_close(gw->ipcp, "modemd exiting");
+	gw_ncp_close(gw, "modemd exiting");
 	for (struct gw_link *l = gw->links; l; l = l->next)
 		if (l->pl && plink_phase(l->pl) != PLINK_DEAD)
 			plink_close(l->pl, "modemd exiting");

@@ -51,5 +51,17 @@ struct json_object *bd_link_json(const struct plink *pl, const char *kind, const
 				 const char *local, const char *remote);
 /* Bundle counters for a status reply. */
 struct json_object *bd_bundle_json(const struct bundle *b);
+/* Randomness for IPV6CP identifiers (getrandom). */
+uint32_t bd_random32(void *ctx);
+/* Before a TUN first goes up: no kernel-made link-local address on it
+ * (addr_gen_mode none), IPV6CP's identifier is the only one, so that
+ * source selection cannot pick another. -errno when the kernel has no
+ * IPv6 there (then we do not run IPV6CP). */
+int bd_tun_ipv6_prepare(const char *ifname);
+/* fe80::IID/64. */
+struct route_addr;
+void bd_ll_addr(const uint8_t iid[8], struct route_addr *out);
+/* "fe80::1:2:3:4" (buf >= ROUTE_ADDRSTRLEN). */
+const char *bd_ll_str(const uint8_t iid[8], char *buf, size_t size);
 /* "10.0.0.1" from host order. */
 const char *bd_ip4(uint32_t a, char *buf, size_t size);

@@ -5,12 +5,16 @@
 
 #include "bundle.h"
 #include "linkest.h"
+#include "route.h"
+#include "util.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 void bd_our_name(const struct cfg_ppp *p, char *buf, size_t size)
@@ -92,6 +96,45 @@ void bd_plink_config(struct plink_config *pc, const struct cfg_ppp *p, const cha
 	pc->est.dead_max_us = p->dead_timeout_ms * 1000;
 	if (pc->est.dead_min_us > pc->est.dead_max_us)
 		pc->est.dead_min_us = pc->est.dead_max_us;
+}
+
+uint32_t bd_random32(void *ctx)
+{
+	uint32_t v = 0;
+	(void)ctx;
+	if (getrandom(&v, sizeof(v), 0) != sizeof(v))
+		v = (uint32_t)now_ms() * 2654435761u; /* no entropy: still nonzero-ish */
+	return v;
+}
+
+int bd_tun_ipv6_prepare(const char *ifname)
+{
+	char path[96];
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/addr_gen_mode", ifname);
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	/* 1: IN6_ADDR_GEN_MODE_NONE. */
+	int r = write(fd, "1", 1) == 1 ? 0 : -errno;
+	close(fd);
+	return r;
+}
+
+void bd_ll_addr(const uint8_t iid[8], struct route_addr *out)
+{
+	*out = (struct route_addr){.family = AF_INET6, .len = 64};
+	out->a.raw[0] = 0xfe;
+	out->a.raw[1] = 0x80;
+	memcpy(out->a.raw + 8, iid, 8);
+}
+
+const char *bd_ll_str(const uint8_t iid[8], char *buf, size_t size)
+{
+	struct route_addr a;
+	bd_ll_addr(iid, &a);
+	if (!inet_ntop(AF_INET6, &a.a.v6, buf, (socklen_t)size))
+		snprintf(buf, size, "?");
+	return buf;
 }
 
 const char *bd_ip4(uint32_t a, char *buf, size_t size)

@@ -1,6 +1,8 @@
 /* Gateway: status JSON and the link list for mpctl. */
 #include "gateway-internal.h"
 
+#include "route.h"
+
 #include <json-c/json.h>
 #include <string.h>
 
@@ -29,6 +31,26 @@ json_object *gateway_status_json(const struct gateway *gw)
 	json_object_object_add(o, "peer_address",
 			       gw->tun_up ? json_object_new_string(bd_ip4(gw->peer, a, sizeof(a)))
 					  : NULL);
+	/* RFC 1877 servers from IPCP: shown, never written to resolv.conf. */
+	json_object *dns = json_object_new_array();
+	for (size_t i = 0; gw->tun_up && i < 2; i++)
+		if (gw->dns[i])
+			json_object_array_add(
+			    dns, json_object_new_string(bd_ip4(gw->dns[i], a, sizeof(a))));
+	json_object_object_add(o, "dns", dns);
+	char l6[ROUTE_ADDRSTRLEN];
+	json_object_object_add(o, "ipv6",
+			       json_object_new_string(gw->tun6_up      ? "up"
+						      : gw->ipv6cp_off ? "refused"
+						      : !gw->has_ipv6  ? "off"
+						      : gw->ipv6cp     ? "negotiating"
+								       : "down"));
+	json_object_object_add(
+	    o, "local_address6",
+	    gw->tun6_up ? json_object_new_string(bd_ll_str(gw->iid, l6, sizeof(l6))) : NULL);
+	json_object_object_add(
+	    o, "peer_address6",
+	    gw->tun6_up ? json_object_new_string(bd_ll_str(gw->peer_iid, l6, sizeof(l6))) : NULL);
 	json_object_object_add(o, "stats", gw->b ? bd_bundle_json(gw->b) : NULL);
 	json_object_object_add(o, "dropped_blocked",
 			       json_object_new_int64((int64_t)gw->drop_blocked));

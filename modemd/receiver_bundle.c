@@ -28,153 +28,6 @@ static size_t members(const struct bundle *b)
 	return st.members;
 }
 
-/* ---- routes of one gateway on the shared TUN ---- */
-
-static void cfg_prefix_route(const struct cfg_prefix *p, struct route_addr *out)
-{
-	*out = (struct route_addr){.family = p->addr.family, .len = p->len};
-	memcpy(out->a.raw, &p->addr.v4,
-	       p->addr.family == AF_INET ? sizeof(struct in_addr) : sizeof(struct in6_addr));
-}
-
-static void bundle_routes(struct rx_bundle *rb, bool add)
-{
-	struct receiver *rx = rb->rx;
-	if (rb->routed == add || !rb->addr)
-		return;
-	rb->routed = add;
-	struct route_spec r = {.ifindex = rx->tun_ifindex};
-	r.dst = (struct route_addr){.family = AF_INET, .len = 32};
-	r.dst.a.v4.s_addr = htonl(rb->addr);
-	route_route(rx->rt, add, &r);
-	for (size_t i = 0; rb->user && i < rb->user->n_routes; i++) {
-		cfg_prefix_route(&rb->user->routes[i], &r.dst);
-		route_route(rx->rt, add, &r);
-	}
-}
-
-/* ---- IPCP server per bundle ---- */
-
-static void ipcp_tx(void *ctx, const uint8_t *pkt, size_t len)
-{
-	struct rx_bundle *rb = ctx;
-	bundle_send(rb->b, PPP_PROTO_IPCP, pkt, len);
-}
-
-static void ipcp_arm(void *ctx, uint32_t ms)
-{
-	loop_timer_arm(((struct rx_bundle *)ctx)->ipcp_timer, ms);
-}
-
-static void ipcp_cancel(void *ctx)
-{
-	loop_timer_disarm(((struct rx_bundle *)ctx)->ipcp_timer);
-}
-
-static void ipcp_fire(struct loop_timer *t, void *data)
-{
-	struct rx_bundle *rb = data;
-	(void)t;
-	if (rb->ipcp)
-		ipcp_timeout(rb->ipcp);
-}
-
-static int ipcp_assign(void *ctx, uint32_t *addr)
-{
-	struct rx_bundle *rb = ctx;
-	struct receiver *rx = rb->rx;
-	const char *name = bundle_peer_name(rb->b);
-	if (rb->addr) {
-		*addr = rb->addr;
-		return 0;
-	}
-	if (rx->pool) {
-		/* Static user addresses are in the pool as static entries: they win. */
-		int r = ippool_alloc(rx->pool, name, addr);
-		if (r < 0)
-			return log_errno(r, "receiver[%s]: no address for %s: %s", rb->bname, name,
-					 strerror(-r));
-		rb->pooled = true;
-	} else if (rb->user && rb->user->address.family) {
-		*addr = host4(&rb->user->address);
-	} else {
-		return log_errno(-EADDRNOTAVAIL, "receiver[%s]: no pool and no address for %s",
-				 rb->bname, name);
-	}
-	rb->addr = *addr;
-	return 0;
-}
-
-static void ipcp_on_up(void *ctx, uint32_t local, uint32_t peer, uint32_t dns1, uint32_t dns2)
-{
-	struct rx_bundle *rb = ctx;
-	char a[16];
-	(void)local;
-	(void)dns1;
-	(void)dns2;
-	log_info("receiver[%s]: IPCP up: %s is %s", rb->bname, bundle_peer_name(rb->b),
-		 bd_ip4(peer, a, sizeof(a)));
-	bundle_routes(rb, true);
-}
-
-static void ipcp_on_down(void *ctx)
-{
-	struct rx_bundle *rb = ctx;
-	log_info("receiver[%s]: IPCP down", rb->bname);
-	bundle_routes(rb, false);
-}
-
-static void ipcp_on_finished(void *ctx, const char *reason)
-{
-	struct rx_bundle *rb = ctx;
-	log_warn("receiver[%s]: IPCP finished: %s", rb->bname, reason ? reason : "closed");
-	bundle_routes(rb, false);
-	rb->ipcp_failed = true; /* restarted from the tick */
-}
-
-static const struct ipcp_ops rx_ipcp_ops = {
-    .io = {.tx = ipcp_tx, .timer_arm = ipcp_arm, .timer_cancel = ipcp_cancel},
-    .assign = ipcp_assign,
-    .up = ipcp_on_up,
-    .down = ipcp_on_down,
-    .finished = ipcp_on_finished,
-};
-
-static void ipcp_input_cb(void *ncp, const uint8_t *pkt, size_t len)
-{
-	struct rx_bundle *rb = ncp;
-	if (rb->ipcp)
-		ipcp_input(rb->ipcp, pkt, len);
-}
-
-static void ipcp_start(struct rx_bundle *rb)
-{
-	const struct cfg_receiver *c = rb->rx->cfg;
-	struct ipcp_config ic;
-	ipcp_config_default(&ic);
-	ic.role = IPCP_SERVER;
-	ic.local = host4(&c->local_address);
-	for (size_t i = 0; i < c->n_dns && i < 2; i++)
-		ic.dns[i] = host4(&c->dns[i]);
-	rb->ipcp = ipcp_new(rb->bname, &ic, &rx_ipcp_ops, rb);
-	if (!rb->ipcp) {
-		log_err("receiver[%s]: cannot start IPCP", rb->bname);
-		return;
-	}
-	rb->ipcp_failed = false;
-	bundle_set_ncp_handler(rb->b, PPP_PROTO_IPCP, ipcp_input_cb, rb);
-	ipcp_open(rb->ipcp);
-	ipcp_up(rb->ipcp);
-}
-
-static void ipcp_stop(struct rx_bundle *rb)
-{
-	loop_timer_disarm(rb->ipcp_timer);
-	bundle_set_ncp_handler(rb->b, PPP_PROTO_IPCP, NULL, NULL);
-	bundle_routes(rb, false);
-	rb->ipcp = ipcp_free(rb->ipcp);
-}
-
 /* ---- bundles ---- */
 
 static void bundle_deliver(void *ctx, struct bundle *b, uint16_t proto, const uint8_t *pkt,
@@ -183,7 +36,11 @@ static void bundle_deliver(void *ctx, struct bundle *b, uint16_t proto, const ui
 	struct rx_bundle *rb = ctx;
 	struct receiver *rx = rb->rx;
 	(void)b;
-	(void)proto;
+	/* Not before the packet's NCP is up (RFC 1661 §3.5): not routed back. */
+	if (!rx_ncp_accepts(rb, proto)) {
+		rx->rx_ncp_down++;
+		return;
+	}
 	int r = tun_write(rx->tun_fd, pkt, len);
 	if (r < 0) {
 		rx->tun_write_errors++;
@@ -207,10 +64,9 @@ static struct rx_bundle *bundle_create(struct receiver *rx, const char *peer,
 	bundle_config_default(&bc);
 	bc.name = rb->bname;
 	rb->b = bundle_new(&bc, &rx_bundle_ops, rb, &rx->clk);
-	rb->ipcp_timer = loop_timer_new(rx->d->loop, ipcp_fire, rb);
-	if (!rb->b || !rb->ipcp_timer || bundle_set_peer(rb->b, peer, ed) < 0) {
+	if (!rb->b || rx_ncp_init(rb) < 0 || bundle_set_peer(rb->b, peer, ed) < 0) {
+		rx_ncp_free(rb);
 		bundle_free(rb->b);
-		loop_timer_free(rb->ipcp_timer);
 		free(rb);
 		return NULL;
 	}
@@ -228,11 +84,10 @@ static void bundle_destroy(struct rx_bundle *rb)
 	for (struct rx_link *l = rx->links; l; l = l->next)
 		if (l->rb == rb)
 			l->rb = NULL;
-	ipcp_stop(rb);
+	rx_ncp_free(rb);
 	if (rb->pooled && rx->pool)
 		ippool_release(rx->pool, rb->addr);
 	rb->b = bundle_free(rb->b);
-	rb->ipcp_timer = loop_timer_free(rb->ipcp_timer);
 	for (struct rx_bundle **pp = &rx->bundles; *pp; pp = &(*pp)->next)
 		if (*pp == rb) {
 			*pp = rb->next;
@@ -291,8 +146,7 @@ void rx_bundle_join(struct rx_link *l, struct plink *pl, const char *peer, const
 	rb->empty_since_ms = 0;
 	log_info("receiver[%s]: \"%s\" joined bundle %s (%zu link(s))", l->name, peer, rb->bname,
 		 members(rb->b));
-	if (!rb->ipcp)
-		ipcp_start(rb);
+	rx_ncp_start(rb);
 }
 
 void rx_bundle_left(struct rx_link *l)
@@ -318,19 +172,14 @@ void rx_bundles_tick(struct receiver *rx, uint64_t now)
 			bundle_destroy(rb);
 			continue;
 		}
-		if (rb->ipcp && rb->ipcp_failed) {
-			ipcp_stop(rb);
-			if (members(rb->b))
-				ipcp_start(rb);
-		}
+		rx_ncp_tick(rb, members(rb->b) > 0);
 	}
 }
 
 void rx_bundles_close(struct receiver *rx)
 {
 	for (struct rx_bundle *rb = rx->bundles; rb; rb = rb->next)
-		if (rb->ipcp)
-			ipcp_close(rb->ipcp, "modemd exiting");
+		rx_ncp_close(rb, "modemd exiting");
 }
 
 void rx_bundles_free(struct receiver *rx)
@@ -340,43 +189,6 @@ void rx_bundles_free(struct receiver *rx)
 }
 
 /* ---- the shared TUN ---- */
-
-static bool prefix_match(const struct cfg_prefix *p, int family, const uint8_t *dst)
-{
-	if (p->addr.family != family)
-		return false;
-	const uint8_t *a = (const uint8_t *)&p->addr.v4;
-	unsigned bits = p->len, i = 0;
-	for (; bits >= 8; bits -= 8, i++)
-		if (a[i] != dst[i])
-			return false;
-	return !bits || !((a[i] ^ dst[i]) & (uint8_t)(0xff << (8 - bits)));
-}
-
-/* The bundle a packet for dst goes to: the gateway's own address, else the
- * longest configured route. Linear in the number of bundles. */
-static struct rx_bundle *route_lookup(struct receiver *rx, int family, const uint8_t *dst)
-{
-	struct rx_bundle *best = NULL;
-	unsigned best_len = 0;
-	uint32_t d4 = family == AF_INET ? (uint32_t)dst[0] << 24 | (uint32_t)dst[1] << 16 |
-					      (uint32_t)dst[2] << 8 | dst[3]
-					: 0;
-	for (struct rx_bundle *rb = rx->bundles; rb; rb = rb->next) {
-		if (!rb->routed)
-			continue;
-		if (family == AF_INET && rb->addr == d4)
-			return rb;
-		for (size_t i = 0; rb->user && i < rb->user->n_routes; i++) {
-			const struct cfg_prefix *p = &rb->user->routes[i];
-			if (p->len >= best_len && prefix_match(p, family, dst)) {
-				best = rb;
-				best_len = p->len;
-			}
-		}
-	}
-	return best;
-}
 
 static void tun_io(struct loop_io *io, int fd, uint32_t events, void *data)
 {
@@ -391,9 +203,9 @@ static void tun_io(struct loop_io *io, int fd, uint32_t events, void *data)
 		uint8_t v = p[0] >> 4;
 		struct rx_bundle *rb = NULL;
 		if (v == 4 && n >= 20)
-			rb = route_lookup(rx, AF_INET, p + 16);
+			rb = rx_route_lookup(rx, AF_INET, p + 16);
 		else if (v == 6 && n >= 40)
-			rb = route_lookup(rx, AF_INET6, p + 24);
+			rb = rx_route_lookup(rx, AF_INET6, p + 24);
 		if (!rb) {
 			rx->tun_no_route++;
 			continue;
@@ -416,9 +228,11 @@ int rx_tun_open(struct receiver *rx)
 	rx->tun_ifindex = (int)if_nametoindex(rx->tun_name);
 	struct route_addr la = {.family = AF_INET, .len = 32};
 	la.a.v4 = rx->cfg->local_address.v4;
-	if ((r = route_link_set_mtu(rx->rt, rx->tun_ifindex, rx->cfg->ppp.mtu)) < 0 ||
+	if ((r = rx_ncp_tun_ipv6(rx)) < 0 ||
+	    (r = route_link_set_mtu(rx->rt, rx->tun_ifindex, rx->cfg->ppp.mtu)) < 0 ||
 	    (r = route_address(rx->rt, true, rx->tun_ifindex, &la, NULL, 0)) < 0 ||
-	    (r = route_link_set_up(rx->rt, rx->tun_ifindex, true)) < 0)
+	    (r = route_link_set_up(rx->rt, rx->tun_ifindex, true)) < 0 ||
+	    (r = rx_ncp_tun_ipv6_address(rx)) < 0)
 		return log_errno(r, "receiver: cannot configure %s: %s", rx->tun_name,
 				 strerror(-r));
 	const struct cfg_prefix *pool = &rx->cfg->pool;
@@ -451,6 +265,9 @@ void rx_tun_close(struct receiver *rx)
 	rx->tun_buf = NULL;
 	rx->pool = ippool_free(rx->pool);
 	rx->rt = route_close(rx->rt);
+	free(rx->routes);
+	rx->routes = NULL;
+	rx->n_routes = rx->cap_routes = 0;
 }
 
 /* ---- status ---- */
@@ -470,6 +287,29 @@ json_object *receiver_status_json(const struct receiver *rx, json_object **info)
 		json_object_object_add(
 		    o, "address",
 		    rb->addr ? json_object_new_string(bd_ip4(rb->addr, a, sizeof(a))) : NULL);
+		char l6[ROUTE_ADDRSTRLEN];
+		json_object_object_add(o, "ipv6",
+				       json_object_new_string(rb->routed6      ? "up"
+							      : rb->ipv6cp_off ? "refused"
+							      : !rx->has_ipv6  ? "off"
+							      : rb->ipv6cp     ? "negotiating"
+									       : "down"));
+		json_object_object_add(
+		    o, "address6",
+		    rb->routed6 ? json_object_new_string(bd_ll_str(rb->peer_iid, l6, sizeof(l6)))
+				: NULL);
+		/* Configured prefixes routed to this gateway right now. */
+		json_object *routes = json_object_new_array();
+		for (size_t i = 0; rb->user && i < rb->user->n_routes; i++) {
+			const struct cfg_prefix *p = &rb->user->routes[i];
+			if (!(p->addr.family == AF_INET ? rb->routed : rb->routed6))
+				continue;
+			char t[INET6_ADDRSTRLEN], pfx[INET6_ADDRSTRLEN + 8];
+			config_addr_to_string(&p->addr, t, sizeof(t));
+			snprintf(pfx, sizeof(pfx), "%s/%u", t, p->len);
+			json_object_array_add(routes, json_object_new_string(pfx));
+		}
+		json_object_object_add(o, "routes", routes);
 		json_object_object_add(o, "stats", bd_bundle_json(rb->b));
 		for (const struct rx_link *l = rx->links; l; l = l->next) {
 			if (l->rb != rb || !l->pl)
@@ -494,6 +334,11 @@ json_object *receiver_status_json(const struct receiver *rx, json_object **info)
 		json_object_object_add(
 		    o, "local_address",
 		    json_object_new_string(bd_ip4(host4(&rx->cfg->local_address), a, sizeof(a))));
+		char l6[ROUTE_ADDRSTRLEN];
+		json_object_object_add(
+		    o, "local_address6",
+		    rx->has_ipv6 ? json_object_new_string(bd_ll_str(rx->iid, l6, sizeof(l6)))
+				 : NULL);
 		json_object_object_add(o, "links", json_object_new_int64(rx->n_links));
 		json_object_object_add(o, "unauthenticated", json_object_new_int64(rx->n_unauth));
 		json_object_object_add(o, "dropped_full",
@@ -504,6 +349,8 @@ json_object *receiver_status_json(const struct receiver *rx, json_object **info)
 				       json_object_new_int64((int64_t)rx->tun_no_route));
 		json_object_object_add(o, "tun_blocked",
 				       json_object_new_int64((int64_t)rx->tun_blocked));
+		json_object_object_add(o, "rx_ncp_down",
+				       json_object_new_int64((int64_t)rx->rx_ncp_down));
 	}
 	return arr;
 }
