@@ -33,6 +33,7 @@ struct gw_link {
 	char ifname[IF_NAMESIZE];
 	char local[INET6_ADDRSTRLEN];
 	char waiting[64];	   /* why there is no plink yet (status) */
+	char last_down[96];	   /* why it last left the bundle (status) */
 	const struct cfg_link *cl; /* static link, else a modem link */
 	int slot;
 	bool admin_up;

@@ -140,6 +140,7 @@ static void link_down(void *ctx, struct plink *pl, const char *reason)
 	struct gw_link *l = ctx;
 	(void)pl;
 	log_info("bundle[%s]: left the bundle: %s", l->name, reason);
+	snprintf(l->last_down, sizeof(l->last_down), "%s", reason);
 	if (l->gw->b && !gw_members(l->gw->b) && !l->gw->empty_since_ms)
 		l->gw->empty_since_ms = now_ms();
 }

@@ -70,8 +70,12 @@ json_object *gateway_status_json(const struct gateway *gw)
 		}
 		json_object_object_add(row, "admin",
 				       json_object_new_string(l->admin_up ? "up" : "down"));
-		json_object_object_add(row, "reason",
-				       l->waiting[0] ? json_object_new_string(l->waiting) : NULL);
+		/* Why it is not carrying traffic: waiting for setup, or why it
+		 * last left the bundle (wrong secret, peer terminated, ...). */
+		const char *why = l->waiting[0] ? l->waiting : NULL;
+		if (!why && l->last_down[0] && !(l->pl && plink_bundle(l->pl)))
+			why = l->last_down;
+		json_object_object_add(row, "reason", why ? json_object_new_string(why) : NULL);
 		json_object_array_add(links, row);
 	}
 	json_object_object_add(o, "links", links);

@@ -190,6 +190,9 @@ static struct rx_link *link_new(struct receiver *rx, const struct udp_msg *m)
 	l->rx = rx;
 	l->peer = m->peer;
 	l->peer_len = m->peer_len;
+	/* Before plink_open: our first Configure-Request must leave from the
+	 * address the gateway talks to, or its connected socket drops it. */
+	l->local = m->local;
 	l->created_ms = now;
 	udp_addr_str((const void *)&m->peer, l->name, sizeof(l->name));
 	struct plink_config pc;

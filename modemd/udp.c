@@ -74,6 +74,8 @@ int udp_addr_parse(const char *host, uint16_t port, struct sockaddr_storage *out
 	return -EINVAL;
 }
 
+#define UDP_LISTEN_RCVBUF (8 << 20)
+
 static int set_int(int fd, int level, int opt, int v)
 {
 	return setsockopt(fd, level, opt, &v, sizeof(v)) < 0 ? -errno : 0;
@@ -182,6 +184,11 @@ int udp_listen(const char *addr, uint16_t port, int *err)
 		log_err("udp: socket options for %s: %s", addr, strerror(-r));
 		goto fail;
 	}
+	/* One socket carries every gateway: a burst (or a flood from strangers)
+	 * must not overflow the default ~200 KiB buffer and cost good links
+	 * datagrams. FORCE needs CAP_NET_ADMIN; fall back to the sysctl cap. */
+	if (set_int(fd, SOL_SOCKET, SO_RCVBUFFORCE, UDP_LISTEN_RCVBUF) < 0)
+		set_int(fd, SOL_SOCKET, SO_RCVBUF, UDP_LISTEN_RCVBUF);
 	if (bind(fd, (struct sockaddr *)&ss, len) < 0) {
 		r = -errno;
 		log_err("udp: bind to %s port %u: %s", addr, port, strerror(-r));
