@@ -40,6 +40,15 @@ struct bundle_config {
 	size_t reasm_max_bytes; /* 0: mp_reasm default (512 KiB) */
 	uint32_t wait_min_ms;	/* 0: mp_reasm defaults (20..500 ms) */
 	uint32_t wait_max_ms;
+	/* Transmit queue for packets no link can take yet (all at their
+	 * in-flight cap): at most txq_max_pkts packets and txq_ms at the
+	 * members' current aggregate rate (at least 16 KiB, at most
+	 * txq_max_bytes); beyond that the oldest is dropped (counted). A packet
+	 * queued longer than 5 x txq_ms is dropped too. txq_max_pkts 0: no
+	 * queue, bundle_send returns -EAGAIN as before. */
+	uint32_t txq_max_pkts;	/* 256 */
+	uint32_t txq_ms;	/* 100 */
+	uint32_t txq_max_bytes; /* 2 MiB */
 };
 
 void bundle_config_default(struct bundle_config *c);
@@ -50,9 +59,10 @@ struct bundle_ops {
 	/* A packet from the peer for the TUN side (IP, IPv6). */
 	void (*deliver)(void *ctx, struct bundle *b, uint16_t proto, const uint8_t *pkt,
 			size_t len);
-	/* After bundle_send returned -EAGAIN: a member's estimates changed
-	 * (feedback, RTT, liveness), try again. Optional; also retry at
-	 * bundle_next_ready_us(). Must not free the bundle. */
+	/* After bundle_send returned -EAGAIN (only without a queue): a
+	 * member's estimates changed (feedback, RTT, liveness), try again.
+	 * Optional; also retry at bundle_next_ready_us(). Must not free the
+	 * bundle. */
 	void (*ready)(void *ctx, struct bundle *b);
 	/* A member left (detached, down, freed). Optional. */
 	void (*link_left)(void *ctx, struct bundle *b, struct plink *pl);
@@ -87,9 +97,11 @@ void bundle_set_policy(struct bundle *b, enum sched_policy policy, unsigned copi
  * fn NULL removes it (the protocol is then Protocol-Rejected). */
 int bundle_set_ncp_handler(struct bundle *b, uint16_t proto, bundle_ncp_fn fn, void *ncp);
 
-/* Send one packet (proto + information) to the peer. 0; -EAGAIN when every
- * link is at its cap (hold it, retry at bundle_next_ready_us()); -ENETDOWN
- * without a usable member; -EMSGSIZE above the peer's MRRU / MRU. */
+/* Send one packet (proto + information) to the peer. 0 when sent or queued
+ * (every link at its cap: it leaves in order as caps open, on estimate
+ * changes and at a timer; the queue drops its oldest beyond its bounds);
+ * -EAGAIN only without a queue (txq_max_pkts 0); -ENETDOWN without a usable
+ * member; -EMSGSIZE above the peer's MRRU / MRU; -ENOMEM. */
 int bundle_send(struct bundle *b, uint16_t proto, const uint8_t *pkt, size_t len);
 static inline int bundle_send_ip(struct bundle *b, uint16_t proto, const uint8_t *pkt, size_t len)
 {
@@ -110,6 +122,10 @@ struct bundle_stats {
 	uint64_t rx_pkts;     /* packets delivered to the owner or an NCP */
 	uint64_t rx_plain;    /* of which arrived as plain (non-MP) frames */
 	uint64_t rx_rejected; /* packets Protocol-Rejected */
+	uint32_t txq_pkts;    /* transmit queue now */
+	uint32_t txq_bytes;
+	uint64_t txq_queued;  /* packets that had to wait in the queue */
+	uint64_t txq_dropped; /* dropped by the queue (full, too old, send error) */
 	uint32_t reasm_wait_ms;
 	struct mp_reasm_stats reasm; /* zero before the first link */
 };

@@ -31,6 +31,9 @@ void linkest_params_default(struct linkest_params *p)
 	    .feedback_stale_us = 1000 * 1000,
 	    .revive_rx = 2,
 	    .rate_hint_Bps = 0,
+	    .dly_init_Bps = 125000,
+	    .dly_max_Bps = 125000000,
+	    .dly_target_us = 20 * 1000,
 	};
 }
 
@@ -152,6 +155,9 @@ static void revive(struct linkest *le, uint64_t now_us)
 	le->full_rounds = 0;
 	le->round_start_us = now_us;
 	le->fb_valid = false;
+	le->dly_full = false;
+	le->dly_mark_us = now_us;
+	le->dly_mark_bytes = le->bytes_sent;
 }
 
 void linkest_on_rx(struct linkest *le, uint64_t now_us)
@@ -175,6 +181,8 @@ void linkest_on_rx(struct linkest *le, uint64_t now_us)
 		le->last_rx_us = now_us;
 }
 
+static void dly_update(struct linkest *le, uint64_t now_us, uint32_t rtt_us);
+
 void linkest_on_rtt(struct linkest *le, uint64_t now_us, uint32_t rtt_us)
 {
 	linkest_on_rx(le, now_us);
@@ -197,6 +205,55 @@ void linkest_on_rtt(struct linkest *le, uint64_t now_us, uint32_t rtt_us)
 			le->srtt_us = 1;
 	}
 	wf_update(&le->min_rtt, false, le->p.min_rtt_window_us, now_us, rtt_us);
+	dly_update(le, now_us, rtt_us);
+}
+
+/* Capacity without feedback, from the echo RTT alone (Vegas/LEDBAT-like):
+ * queueing delay = this sample - min RTT. Below the target while we sent at
+ * least half the current rate over the last interval (the link was loaded,
+ * not idle), the path carries more: grow, x2 per sample until queueing was
+ * first seen, then x5/4. Above twice the target we fill a queue: x3/4. In
+ * between, hold. The interval is at least an RTT (and 20 ms) so that the
+ * delay reflects what was sent. Download traffic also queues echoes (the
+ * RTT covers both directions): that can only make this estimate low. */
+static void dly_update(struct linkest *le, uint64_t now_us, uint32_t rtt_us)
+{
+	if (!le->p.dly_init_Bps || le->max_rate.valid)
+		return;
+	if (!le->dly_rate) {
+		le->dly_rate = le->p.dly_init_Bps;
+		le->dly_mark_us = now_us;
+		le->dly_mark_bytes = le->bytes_sent;
+		return;
+	}
+	uint64_t span = now_us > le->dly_mark_us ? now_us - le->dly_mark_us : 0;
+	uint64_t min_span =
+	    le->srtt_us > le->p.rate_min_interval_us ? le->srtt_us : le->p.rate_min_interval_us;
+	if (span > 60 * US_PER_S) { /* idle for long: start a new interval */
+		le->dly_mark_us = now_us;
+		le->dly_mark_bytes = le->bytes_sent;
+		return;
+	}
+	if (span < min_span)
+		return;
+	uint64_t sent = le->bytes_sent - le->dly_mark_bytes;
+	uint64_t sent_rate = sent * US_PER_S / span;
+	uint32_t min = linkest_min_rtt_us(le);
+	uint64_t q = rtt_us > min ? rtt_us - min : 0;
+	uint64_t r = le->dly_rate;
+	if (q > le->p.dly_target_us) {
+		le->dly_full = true;
+		r -= q > 2ULL * le->p.dly_target_us ? r / 4 : r / 8;
+	} else if (q < le->p.dly_target_us / 2 && sent_rate >= r / 2) {
+		r += le->dly_full ? r / 8 : r / 2;
+	}
+	if (r < le->p.dly_init_Bps / 16)
+		r = le->p.dly_init_Bps / 16 ? le->p.dly_init_Bps / 16 : 1;
+	if (r > le->p.dly_max_Bps)
+		r = le->p.dly_max_Bps;
+	le->dly_rate = r;
+	le->dly_mark_us = now_us;
+	le->dly_mark_bytes = le->bytes_sent;
 }
 
 void linkest_on_echo_sent(struct linkest *le, uint64_t now_us)
@@ -392,14 +449,16 @@ uint32_t linkest_rto_us(const struct linkest *le)
 uint64_t linkest_rate_Bps(const struct linkest *le)
 {
 	uint64_t r = wf_get(&le->max_rate);
-	return r ? r : le->p.rate_hint_Bps;
+	if (r)
+		return r;
+	return le->p.rate_hint_Bps ? le->p.rate_hint_Bps : le->dly_rate;
 }
 
 uint64_t linkest_sched_rate_Bps(const struct linkest *le, uint64_t now_us)
 {
 	uint64_t r = wf_get(&le->max_rate);
-	if (r == 0)
-		return le->p.rate_hint_Bps;
+	if (r == 0) /* the delay-based rate probes by growing: no gain */
+		return le->p.rate_hint_Bps ? le->p.rate_hint_Bps : le->dly_rate;
 	if (le->in_startup)
 		return 2 * r;
 	uint64_t phase_len = le->srtt_us > 10000 ? le->srtt_us : 10000;

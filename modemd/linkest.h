@@ -50,6 +50,13 @@ struct linkest_params {
 	uint32_t feedback_stale_us; /* in-flight unknown after this without feedback (1 s) */
 	uint32_t revive_rx;	    /* receptions needed to leave DEAD (2) */
 	uint64_t rate_hint_Bps;	    /* configured rate used until measured (0 = none) */
+	/* Without feedback (a plain pppd peer) and without a hint: a rate from
+	 * echo RTTs alone, grown while the queueing delay stays below the
+	 * target and the link is loaded, cut when it exceeds twice the target.
+	 * dly_init_Bps 0 turns it off (rate unknown: the scheduler probes). */
+	uint64_t dly_init_Bps;	/* starting rate (125000 = 1 Mbit/s) */
+	uint64_t dly_max_Bps;	/* ceiling (125 MB/s) */
+	uint32_t dly_target_us; /* queueing delay target (20 ms) */
 };
 
 void linkest_params_default(struct linkest_params *p);
@@ -88,6 +95,12 @@ struct linkest {
 	uint64_t fb_last_us; /* our clock when the last feedback arrived */
 	uint32_t rs_ts_us;   /* start of the current rate sample (receiver clock) */
 	uint64_t rs_bytes;   /* fb_bytes_rx at that start */
+
+	/* Delay-based rate (no feedback): see linkest_params. */
+	uint64_t dly_rate;	 /* bytes/s, 0 = not started (no RTT sample yet) */
+	bool dly_full;		 /* queueing seen once: grow by 1/4, not x2 */
+	uint64_t dly_mark_us;	 /* start of the current load interval */
+	uint64_t dly_mark_bytes; /* bytes_sent then */
 
 	/* Liveness. */
 	enum link_liveness state;
@@ -129,7 +142,8 @@ uint32_t linkest_min_rtt_us(const struct linkest *le);	   /* 0 = unknown */
 uint32_t linkest_owd_us(const struct linkest *le);	   /* min_rtt / 2 */
 uint32_t linkest_queue_delay_us(const struct linkest *le); /* srtt - min_rtt, >= 0 */
 uint32_t linkest_rto_us(const struct linkest *le);	   /* srtt + 4 rttvar */
-uint64_t linkest_rate_Bps(const struct linkest *le);	   /* measured (or hint), 0 = unknown */
+/* Measured from feedback, else the hint, else the delay-based rate; 0 = unknown. */
+uint64_t linkest_rate_Bps(const struct linkest *le);
 /* The rate the scheduler should assume now: the measured rate times a probing
  * gain (2 while the rate still grows, then a 5/4, 3/4, 1 x6 cycle per srtt)
  * so that an under-used link can show it carries more. 0 = unknown. */

@@ -12,6 +12,8 @@
 #define HIST_BITS     1024u		  /* sequence numbers remembered behind `next` */
 #define SEQ_BASE      (UINT64_C(1) << 32) /* wide numbers start here: room below */
 #define REORDER_DECAY 256u		  /* in-order arrivals on a link that halve its window */
+#define GIVEUP_LOG    64u		  /* recent holes given up by time, for lateness */
+#define LATE_DECAY_MS 1000u /* the learned wait shrinks by 1/8 per second without late */
 
 enum {
 	SLOT_PRESENT = 1,
@@ -37,9 +39,23 @@ struct rlink {
 	uint32_t run;	     /* in-order arrivals since the window last changed */
 };
 
+/* A hole given up because the wait ran out: if its fragment still comes,
+ * the wait was too short by (arrival - at). */
+struct giveup {
+	uint64_t seq; /* wide; 0 = empty */
+	uint64_t at;
+	uint32_t wait;
+};
+
 struct mp_reasm {
 	struct mp_reasm_cfg cfg;
-	uint32_t wait_ms;
+	uint32_t wait_ms;	      /* in force: clamp(max(spread_wait, late_wait)) */
+	uint32_t spread_wait;	      /* from the owner's delay spread (wait_max until set) */
+	uint32_t late_wait;	      /* learned from late arrivals, decays; 0 = none */
+	uint64_t late_epoch;	      /* last late arrival or decay step, ms */
+	uint32_t fill_cur, fill_prev; /* longest hole fill (ms) this and last decay period */
+	struct giveup gu[GIVEUP_LOG];
+	unsigned gu_pos;
 
 	struct slot *ring;
 	size_t ring_size; /* power of 2 */
@@ -93,7 +109,7 @@ struct mp_reasm *mp_reasm_new(const struct mp_reasm_cfg *cfg)
 	if (!r)
 		return NULL;
 	r->cfg = *cfg;
-	r->wait_ms = cfg->wait_max_ms;
+	r->wait_ms = r->spread_wait = cfg->wait_max_ms;
 	r->ring_size = 1;
 	while (r->ring_size < cfg->max_frags)
 		r->ring_size <<= 1;
@@ -171,17 +187,74 @@ int mp_reasm_link_heard(struct mp_reasm *r, uint32_t id, uint64_t now)
 	return 0;
 }
 
+static void wait_update(struct mp_reasm *r)
+{
+	uint32_t w = r->spread_wait > r->late_wait ? r->spread_wait : r->late_wait;
+
+	if (w < r->cfg.wait_min_ms)
+		w = r->cfg.wait_min_ms;
+	if (w > r->cfg.wait_max_ms)
+		w = r->cfg.wait_max_ms;
+	r->wait_ms = w;
+}
+
 void mp_reasm_set_spread(struct mp_reasm *r, uint32_t spread_ms)
 {
 	/* A hole is normally filled within one spread (the fragment took the
 	 * slow link); twice that absorbs jitter on top. */
 	uint64_t w = (uint64_t)spread_ms * 2;
 
-	if (w < r->cfg.wait_min_ms)
-		w = r->cfg.wait_min_ms;
+	r->spread_wait = w > r->cfg.wait_max_ms ? r->cfg.wait_max_ms : (uint32_t)w;
+	wait_update(r);
+}
+
+/* What actually happened sets a floor under the wait: a fragment that came
+ * `lateness` ms after its number was given up needed wait + lateness. Raise
+ * to that plus a quarter (jitter varies) at once; shrink by 1/8 per second
+ * without late arrivals, but not below the longest hole fill seen in the
+ * last two seconds (plus the same margin), which is what the wait must
+ * cover to lose nothing. */
+static uint32_t with_margin(uint64_t ms)
+{
+	uint64_t m = ms + ms / 4 + 2;
+	return m > UINT32_MAX ? UINT32_MAX : (uint32_t)m;
+}
+
+static void late_raise(struct mp_reasm *r, uint64_t needed, uint64_t now)
+{
+	uint32_t w = with_margin(needed);
+
 	if (w > r->cfg.wait_max_ms)
 		w = r->cfg.wait_max_ms;
-	r->wait_ms = (uint32_t)w;
+	r->late_epoch = now;
+	if (w > r->late_wait) {
+		r->late_wait = w;
+		r->st.wait_raised++;
+		wait_update(r);
+	}
+}
+
+static void late_decay(struct mp_reasm *r, uint64_t now)
+{
+	if (now < r->late_epoch + LATE_DECAY_MS)
+		return;
+	uint64_t steps = (now - r->late_epoch) / LATE_DECAY_MS;
+	r->late_epoch += steps * LATE_DECAY_MS;
+	if (steps > 1)
+		r->fill_prev = 0; /* a whole period without a fill */
+	else
+		r->fill_prev = r->fill_cur;
+	r->fill_cur = 0;
+	if (!r->late_wait)
+		return;
+	for (uint64_t i = 0; i < steps && r->late_wait; i++)
+		r->late_wait -= r->late_wait / 8 ? r->late_wait / 8 : r->late_wait;
+	uint32_t keep = r->fill_prev ? with_margin(r->fill_prev) : 0;
+	if (r->late_wait < keep)
+		r->late_wait = keep;
+	if (r->late_wait < r->cfg.wait_min_ms)
+		r->late_wait = 0;
+	wait_update(r);
 }
 
 uint32_t mp_reasm_wait_ms(const struct mp_reasm *r)
@@ -343,14 +416,21 @@ static void pass_one(struct mp_reasm *r)
 }
 
 /* Give up (count) the numbers [next, end): holes as lost, fragments as
- * discarded. */
-static void give_up_to(struct mp_reasm *r, uint64_t end)
+ * discarded. Holes given up because the wait ran out are logged with the
+ * time and the wait, to learn from a late arrival. */
+static void give_up_to(struct mp_reasm *r, uint64_t end, bool by_time, uint64_t now)
 {
 	while (r->next < end) {
-		if (present(r, r->next))
+		if (present(r, r->next)) {
 			r->st.discarded++;
-		else
+		} else {
 			r->st.lost++;
+			if (by_time) {
+				r->gu[r->gu_pos] =
+				    (struct giveup){.seq = r->next, .at = now, .wait = r->wait_ms};
+				r->gu_pos = (r->gu_pos + 1) % GIVEUP_LOG;
+			}
+		}
 		pass_one(r);
 	}
 }
@@ -396,13 +476,15 @@ static bool link_alive(const struct mp_reasm *r, const struct rlink *l, uint64_t
 	return l->used && (now <= l->last_heard || now - l->last_heard <= bound);
 }
 
+enum { NOT_LOST, LOST_BY_M, LOST_BY_TIME };
+
 /* Is the missing number h never going to arrive (or not worth waiting for)? */
-static bool is_lost(struct mp_reasm *r, uint64_t h, uint64_t now)
+static int is_lost(struct mp_reasm *r, uint64_t h, uint64_t now)
 {
 	/* Time: something behind the obstacle has waited long enough. */
 	uint64_t old = oldest(r);
 	if (old != UINT64_MAX && now >= old && now - old >= r->wait_ms)
-		return true;
+		return LOST_BY_TIME;
 
 	/* RFC 1990 §4.1, with a reorder window per link. A link sends in
 	 * increasing order, so it can only carry h if h is above what it
@@ -415,13 +497,13 @@ static bool is_lost(struct mp_reasm *r, uint64_t h, uint64_t now)
 		if (!link_alive(r, l, now))
 			continue;
 		if (!l->seen)
-			return false; /* a fresh link may still carry h */
+			return NOT_LOST; /* a fresh link may still carry h */
 		uint32_t win = l->reorder > r->cfg.reorder_min ? l->reorder : r->cfg.reorder_min;
 		if (h + win >= l->max_seq)
-			return false;
+			return NOT_LOST;
 		any = true;
 	}
-	return any;
+	return any ? LOST_BY_M : NOT_LOST;
 }
 
 /* Deliver complete packets at the head; give up obstacles that are lost. */
@@ -431,14 +513,15 @@ static void process(struct mp_reasm *r, uint64_t now)
 		uint64_t h = r->next;
 
 		if (!present(r, h)) {
-			if (!is_lost(r, h, now))
+			int why = is_lost(r, h, now);
+			if (why == NOT_LOST)
 				return;
-			give_up_to(r, h + 1);
+			give_up_to(r, h + 1, why == LOST_BY_TIME, now);
 			continue;
 		}
 		if (!(slot_of(r, h)->flags & SLOT_B)) {
 			/* Its first fragment is behind us: the packet is gone. */
-			give_up_to(r, h + 1);
+			give_up_to(r, h + 1, false, now);
 			continue;
 		}
 		size_t total = 0;
@@ -453,15 +536,17 @@ static void process(struct mp_reasm *r, uint64_t now)
 			if (total > r->pkt_cap || (s->flags & SLOT_E))
 				break;
 		}
+		int why;
 		if (present(r, q) && q > h && (slot_of(r, q)->flags & SLOT_B)) {
-			give_up_to(r, q);
+			give_up_to(r, q, false, now);
 		} else if (present(r, q) && total > r->pkt_cap) {
 			r->st.malformed++;
-			give_up_to(r, q + 1);
+			give_up_to(r, q + 1, false, now);
 		} else if (present(r, q)) {
 			deliver_head(r, q + 1);
-		} else if (is_lost(r, q, now)) {
-			give_up_to(r, q + 1); /* the fragments and the hole */
+		} else if ((why = is_lost(r, q, now)) != NOT_LOST) {
+			/* the fragments and the hole */
+			give_up_to(r, q + 1, why == LOST_BY_TIME, now);
 		} else {
 			return;
 		}
@@ -475,7 +560,7 @@ static void force_one(struct mp_reasm *r, uint64_t now)
 		r->st.overflow++;
 		pass_one(r);
 	} else {
-		give_up_to(r, r->next + 1);
+		give_up_to(r, r->next + 1, false, now);
 	}
 	process(r, now);
 }
@@ -517,7 +602,37 @@ static void link_saw(struct mp_reasm *r, struct rlink *l, uint64_t w, uint64_t n
 	}
 }
 
-static int late(struct mp_reasm *r, uint64_t w, bool b, bool e, const uint8_t *data, size_t len)
+/* A fragment whose number was given up by the wait: learn how late it is. */
+static void late_learn(struct mp_reasm *r, uint64_t w, uint64_t now)
+{
+	for (unsigned i = 0; i < GIVEUP_LOG; i++) {
+		const struct giveup *g = &r->gu[i];
+		if (g->seq == w && now >= g->at) {
+			late_raise(r, (uint64_t)g->wait + (now - g->at), now);
+			return;
+		}
+	}
+}
+
+/* A fragment filled a hole: if it was the first hole, what waited behind
+ * it waited now - oldest, the time the wait had to cover. */
+static void fill_sample(struct mp_reasm *r, uint64_t w, uint64_t now)
+{
+	if (w >= r->hi || !r->buffered)
+		return;
+	for (uint64_t q = r->next; q < w; q++)
+		if (!present(r, q))
+			return;
+	uint64_t old = oldest(r);
+	if (old == UINT64_MAX || now <= old)
+		return;
+	uint64_t d = now - old;
+	if (d > r->fill_cur)
+		r->fill_cur = d > UINT32_MAX ? UINT32_MAX : (uint32_t)d;
+}
+
+static int late(struct mp_reasm *r, uint64_t w, bool b, bool e, const uint8_t *data, size_t len,
+		uint64_t now)
 {
 	if (r->next - w > HIST_BITS) {
 		r->st.late++;
@@ -528,6 +643,7 @@ static int late(struct mp_reasm *r, uint64_t w, bool b, bool e, const uint8_t *d
 		return 0;
 	}
 	hist_set(r, w, true);
+	late_learn(r, w, now);
 	if (b && e && !r->cfg.no_late) {
 		r->st.delivered_late++;
 		deliver_bytes(r, data, len);
@@ -554,13 +670,14 @@ int mp_reasm_push(struct mp_reasm *r, uint32_t id, uint32_t seq, bool b, bool e,
 	}
 	uint64_t w = mp_seq_widen(seq, r->next, r->cfg.short_seq);
 	link_saw(r, l, w, now);
+	late_decay(r, now);
 
 	if (w < r->next) {
 		/* Before anything left, an earlier number is the true start. */
 		if (!r->advanced && r->hi - w <= r->ring_size)
 			r->next = w;
 		else
-			return late(r, w, b, e, data, len);
+			return late(r, w, b, e, data, len, now);
 	}
 	if (w >= r->next + r->ring_size && !r->buffered)
 		jump_to(r, w - r->ring_size + 1);
@@ -572,6 +689,7 @@ int mp_reasm_push(struct mp_reasm *r, uint32_t id, uint32_t seq, bool b, bool e,
 		r->st.duplicates++;
 		return 0;
 	}
+	fill_sample(r, w, now);
 	if (w == r->next && b && e) {
 		/* Fast path: the next packet, whole. No copy. */
 		pass_one(r);
@@ -607,6 +725,7 @@ int mp_reasm_input(struct mp_reasm *r, uint32_t link, const uint8_t *frame, size
 
 uint64_t mp_reasm_tick(struct mp_reasm *r, uint64_t now)
 {
+	late_decay(r, now);
 	process(r, now);
 	if (!r->buffered)
 		return UINT64_MAX;

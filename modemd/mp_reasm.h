@@ -8,7 +8,9 @@
  *    (highest - reorder window), the window learned from the reordering
  *    each link shows (at least reorder_min, at most reorder_max);
  *  - a hole is given up after wait_ms = clamp(2 * delay spread) even if M
- *    never passes it (the owner measures the spread between links);
+ *    never passes it (the owner measures the spread between links); a
+ *    fragment that still arrives after that raises the wait to what it
+ *    needed (plus a margin), which decays slowly while nothing is late;
  *  - a link idle in MP stays in M while it is alive (a fragment or
  *    mp_reasm_link_heard within alive_ms): its next packet may be any
  *    number above its last, overtaken in flight by faster links, so the M
@@ -62,6 +64,7 @@ struct mp_reasm_stats {
 	uint64_t late;		 /* fragments dropped because their number was passed */
 	uint64_t overflow;	 /* fragments dropped to stay within the memory bound */
 	uint64_t malformed;	 /* bad headers, bad inner protocol, packets above the MRRU */
+	uint64_t wait_raised;	 /* late arrivals that raised the learned wait */
 };
 
 struct mp_reasm;
@@ -84,8 +87,12 @@ int mp_reasm_link_remove(struct mp_reasm *r, uint32_t link, uint64_t now_ms);
 int mp_reasm_link_heard(struct mp_reasm *r, uint32_t link, uint64_t now_ms);
 
 /* Measured delay spread between the links (slowest minus fastest one-way
- * delay, or an RTT-based estimate); sets the wait to clamp(2 * spread).
- * Until called the wait is wait_max_ms. */
+ * delay, or an RTT-based estimate). The wait is clamp(max(2 * spread,
+ * learned), wait_min_ms, wait_max_ms); until this is called, wait_max_ms.
+ * "Learned": a fragment arriving after its number was given up by the wait
+ * raises it at once to what that fragment needed plus a quarter and 2 ms;
+ * it shrinks by 1/8 per second without late arrivals, not below the
+ * longest hole fill of the last two seconds (plus the same margin). */
 void mp_reasm_set_spread(struct mp_reasm *r, uint32_t spread_ms);
 uint32_t mp_reasm_wait_ms(const struct mp_reasm *r);
 

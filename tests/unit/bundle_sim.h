@@ -421,11 +421,15 @@ static inline int sim_send(struct sim *s, int side, uint32_t id, size_t len)
 {
 	uint8_t pkt[2048];
 	sim_packet(pkt, id, len);
-	for (int tries = 0; tries < 200; tries++) {
-		int r = bundle_send(s->side[side].b, PPP_PROTO_IP, pkt, len);
-		if (r != -EAGAIN)
-			return r;
+	int r = bundle_send(s->side[side].b, PPP_PROTO_IP, pkt, len);
+	/* Backpressure like the old -EAGAIN loop: let the bundle's queue
+	 * drain before the next packet (tests of the queue send bursts). */
+	for (int tries = 0; r == 0 && tries < 200; tries++) {
+		struct bundle_stats st;
+		bundle_get_stats(s->side[side].b, &st);
+		if (!st.txq_pkts)
+			break;
 		sim_run(s, 1000);
 	}
-	return -EAGAIN;
+	return r;
 }

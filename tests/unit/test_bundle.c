@@ -252,6 +252,42 @@ static void test_redial_rejoins(void **state)
 	assert_true(after.tx_seq > before.tx_seq);
 }
 
+/* A burst far beyond what the links take at once (no waiting between
+ * sends): bundle_send queues instead of refusing, the queue drains as caps
+ * open, packets leave in order, and beyond the queue's bound the oldest
+ * are dropped and counted (the newest get through). */
+static void test_txq_burst(void **state)
+{
+	struct fx *f = *state;
+	struct sim *s = f->s;
+	uint8_t pkt[1000];
+	struct bundle_stats st;
+	const uint32_t n = 200;
+
+	start(f, NULL);
+	for (uint32_t i = 0; i < n; i++) {
+		sim_packet(pkt, i, sizeof(pkt));
+		assert_int_equal(bundle_send(s->side[0].b, PPP_PROTO_IP, pkt, sizeof(pkt)), 0);
+	}
+	bundle_get_stats(s->side[0].b, &st);
+	assert_true(st.txq_pkts > 0);
+	assert_true(st.txq_queued > 0);
+	assert_int_equal(st.tx_blocked, 0);
+	sim_run(s, 2000000);
+	bundle_get_stats(s->side[0].b, &st);
+	assert_int_equal(st.txq_pkts, 0);
+	assert_int_equal(st.txq_bytes, 0);
+	assert_true(st.txq_dropped > 0); /* 200 KB > 100 ms at the probe rates */
+	const struct side *rx = &s->side[1];
+	assert_int_equal(rx->rx_bad, 0);
+	assert_int_equal(rx->rx_n + st.txq_dropped, n);
+	for (uint32_t i = 1; i < rx->rx_n; i++)
+		assert_true(rx->rx_id[i] > rx->rx_id[i - 1]);
+	assert_int_equal(rx->rx_id[rx->rx_n - 1], n - 1);
+	bundle_get_stats(rx->b, &st);
+	assert_int_equal(st.reasm.lost, 0);
+}
+
 static void wrong_secret(struct plink_config *c, int side, int path, struct fx *f)
 {
 	if (side == 0 && path == 2)
@@ -502,6 +538,7 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_dead_path_and_return, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_redial_rejoins, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_txq_burst, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_wrong_secret_refused, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_mrru_mismatch_refused, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_redundant_once, setup, teardown),

@@ -191,6 +191,115 @@ static void rate_hint_until_measured(void **state)
 	assert_int_equal(linkest_sched_rate_Bps(&le, 0), 625000);
 }
 
+/* A plain peer sends no feedback: the rate comes from echo RTTs alone. A
+ * 10 Mbit/s bottleneck 40 ms away (fluid model, 1 ms steps) fed at the
+ * rate linkest allows, echoes every 100 ms queued behind the data. Returns
+ * the largest queueing delay seen after `settle`, and fills min/max of the
+ * scheduler rate after it. offered: bytes/s the sender has to send (it
+ * sends min(offered, rate)). */
+struct dly_run {
+	uint64_t rate_min, rate_max, qdelay_max;
+	uint64_t util_permille; /* bottleneck busy after settle */
+	uint64_t reached_us; /* first time the rate was >= 80 % of capacity */
+};
+
+static void dly_sim(struct linkest *le, uint64_t offered, uint64_t end, uint64_t settle,
+		    struct dly_run *out)
+{
+	const uint64_t cap = 1250000, base = 40 * MS;
+	uint64_t q = 0, credit = 0; /* bytes queued at the bottleneck; bytes x 1000 */
+	uint64_t reply_at[64], reply_rtt[64];
+	unsigned nr = 0;
+
+	uint64_t busy = 0;
+
+	*out = (struct dly_run){.rate_min = UINT64_MAX};
+	for (uint64_t t = 0; t < end; t += MS) {
+		uint64_t rate = linkest_sched_rate_Bps(le, t);
+		if (!rate)
+			rate = 125000; /* the scheduler's probe rate */
+		credit += rate < offered ? rate : offered;
+		while (credit >= 1500 * 1000) {
+			credit -= 1500 * 1000;
+			linkest_on_send(le, t, 1500);
+			q += 1500;
+		}
+		if (t >= settle && q >= cap / 1000)
+			busy++;
+		q = q > cap / 1000 ? q - cap / 1000 : 0;
+		if (linkest_echo_due(le, t)) {
+			linkest_on_echo_sent(le, t);
+			assert_true(nr < 64);
+			reply_rtt[nr] = base + q * S / cap;
+			reply_at[nr] = t + reply_rtt[nr];
+			nr++;
+		}
+		for (unsigned i = 0; i < nr;) {
+			if (reply_at[i] > t) {
+				i++;
+				continue;
+			}
+			linkest_on_rtt(le, t, (uint32_t)reply_rtt[i]);
+			reply_at[i] = reply_at[nr - 1];
+			reply_rtt[i] = reply_rtt[--nr];
+		}
+		if (!out->reached_us && rate >= cap * 8 / 10)
+			out->reached_us = t;
+		if (t >= settle) {
+			uint64_t qd = q * S / cap;
+			out->qdelay_max = qd > out->qdelay_max ? qd : out->qdelay_max;
+			out->rate_min = rate < out->rate_min ? rate : out->rate_min;
+			out->rate_max = rate > out->rate_max ? rate : out->rate_max;
+		}
+	}
+	out->util_permille = busy * 1000 / ((end - settle) / MS);
+}
+
+static void delay_based_rate(void **state)
+{
+	(void)state;
+	struct linkest le;
+	struct dly_run run;
+
+	/* Demand beyond capacity: from 1 Mbit/s to the link's 10 Mbit/s
+	 * within a second, then around it without a standing queue. */
+	linkest_init(&le, 1, NULL, 0);
+	assert_int_equal(linkest_rate_Bps(&le), 0); /* nothing known before an echo */
+	dly_sim(&le, 10 * 1250000, 10 * S, 3 * S, &run);
+	assert_true(run.reached_us > 0 && run.reached_us < 1 * S);
+	assert_true(run.rate_min >= 1250000 / 2);
+	assert_true(run.rate_max <= 1250000 * 2);
+	assert_true(run.qdelay_max < 100 * MS);
+	assert_true(run.util_permille >= 800); /* 84 % with these gains */
+	assert_int_equal(linkest_in_flight(&le, 10 * S), -1); /* still no feedback */
+
+	/* Little demand and no queueing: the rate does not grow on its own
+	 * (an idle link says nothing about its capacity). */
+	linkest_init(&le, 1, NULL, 0);
+	dly_sim(&le, 20000, 5 * S, 0, &run);
+	assert_int_equal(linkest_rate_Bps(&le), 125000);
+
+	/* Off: the rate stays unknown and the scheduler probes. */
+	struct linkest_params p;
+	linkest_params_default(&p);
+	p.dly_init_Bps = 0;
+	linkest_init(&le, 1, &p, 0);
+	dly_sim(&le, 10 * 1250000, 2 * S, 0, &run);
+	assert_int_equal(linkest_rate_Bps(&le), 0);
+
+	/* Feedback, once it comes, measures the rate and takes over. */
+	linkest_init(&le, 1, NULL, 0);
+	dly_sim(&le, 10 * 1250000, 2 * S, 0, &run);
+	assert_true(linkest_rate_Bps(&le) > 125000);
+	struct link_feedback fb = {.link_id = 1, .rx_ts_us = 0};
+	assert_int_equal(linkest_on_feedback(&le, 2 * S, &fb), 0);
+	fb.bytes_rx = 10000;
+	fb.pkts_rx = 7;
+	fb.rx_ts_us = 100000;
+	assert_int_equal(linkest_on_feedback(&le, 2 * S + 100 * MS, &fb), 0);
+	assert_int_equal(linkest_rate_Bps(&le), 100000);
+}
+
 /* Echo every 100 ms (the default interval); each reply comes back after
  * rtt(n). Echoes sent at or after `cut` get no reply. Records the times of
  * the transitions to SUSPECT and DEAD (0 = none) and the last reception
@@ -345,6 +454,7 @@ int main(void)
 	    cmocka_unit_test(feedback_wraps),
 	    cmocka_unit_test(rate_startup_then_cycle),
 	    cmocka_unit_test(rate_hint_until_measured),
+	    cmocka_unit_test(delay_based_rate),
 	    cmocka_unit_test(dead_within_1s_typical),
 	    cmocka_unit_test(no_false_death_600ms),
 	    cmocka_unit_test(revival),

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAXP 600
+#define MAXP 1400
 
 struct cap {
 	size_t n;
@@ -484,7 +484,7 @@ static void test_malformed(void **state)
 
 /* ---- three paths with different delays, on a virtual clock ---- */
 
-#define SIM_EV 1024
+#define SIM_EV 2048
 
 /* One-way delay of links 1, 2, 3 (index 0 unused). */
 static const uint64_t owd[4] = {0, 10, 35, 70};
@@ -693,6 +693,63 @@ static void test_idle_and_dead_links_loss(void **state)
 	sim_free(s);
 }
 
+/* A fragment arriving at an explicit time (a path with jitter). */
+static void sim_arrive(struct sim *s, uint32_t link, uint32_t seq, uint64_t at)
+{
+	assert_true(s->n < SIM_EV);
+	s->ev[s->n] = (struct sim_ev){.at = at, .idx = (uint32_t)s->n, .link = link, .seq = seq};
+	s->n++;
+}
+
+/* Link 1 is 10 ms away; link 2 too, except that it stalls 30 ms every
+ * 250 ms (what a busy UML host or a cellular scheduler does): what was
+ * sent into the stall arrives at once, 40 ms late. The owner measured no
+ * spread, so the wait starts at its minimum (20 ms) and the first stall
+ * gives link 2's numbers up before they arrive. Those late arrivals raise
+ * the wait to what they needed; the following stalls lose nothing. */
+static void test_wait_learns_from_late(void **state)
+{
+	struct sim *s = sim_new();
+	uint32_t q = 0;
+
+	(void)state;
+	assert_int_equal(mp_reasm_link_remove(s->r, 3, 0), 0);
+	mp_reasm_set_spread(s->r, 0);
+	assert_int_equal(mp_reasm_wait_ms(s->r), 20);
+	for (uint64_t t = 0; t < 1000; t++, q++) {
+		uint64_t at = t + 10, ph = t % 250;
+		if (q % 2 && ph >= 100 && ph < 130)
+			at = t - ph + 130 + 10 + 10; /* held until the stall ends */
+		sim_arrive(s, 1 + q % 2, q, at);
+	}
+	sim_run(s, 300);
+	const struct mp_reasm_stats *st = mp_reasm_stats(s->r);
+	uint64_t lost_first = st->lost;
+	assert_true(lost_first > 0); /* the first stall beat the 20 ms wait */
+	assert_true(st->delivered_late > 0);
+	assert_true(st->wait_raised > 0);
+	assert_true(mp_reasm_wait_ms(s->r) >= 40); /* 20 waited + ~20 late */
+	assert_true(mp_reasm_wait_ms(s->r) <= 60);
+	sim_run(s, 1100);
+	/* Three more stalls: no loss, everything delivered, and in order
+	 * after the first stall's late packets. */
+	assert_int_equal(st->lost, lost_first);
+	assert_int_equal(s->c->n, 1000);
+	assert_int_equal(st->delivered_late, lost_first);
+	for (size_t i = 300; i < s->c->n; i++)
+		assert_int_equal(s->c->data[i][0], (uint8_t)(s->c->data[i - 1][0] + 1));
+	assert_int_equal(mp_reasm_tick(s->r, 1100), UINT64_MAX);
+
+	/* The stalls stop: with nothing late and no hole to fill, the wait
+	 * decays back to the minimum within a minute. */
+	for (uint64_t t = 1100; t < 60000; t += 200, q++)
+		sim_arrive(s, 1 + q % 2, q, t + 10);
+	sim_run(s, 60000);
+	assert_int_equal(st->lost, lost_first);
+	assert_int_equal(mp_reasm_wait_ms(s->r), 20);
+	sim_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -711,6 +768,7 @@ int main(void)
 	    cmocka_unit_test(test_idle_link_burst),
 	    cmocka_unit_test(test_busy_loss_found_by_m),
 	    cmocka_unit_test(test_idle_and_dead_links_loss),
+	    cmocka_unit_test(test_wait_learns_from_late),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
