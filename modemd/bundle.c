@@ -254,8 +254,15 @@ static int send_now(struct bundle *b, uint16_t proto, const uint8_t *pkt, size_t
 		sched_link_sync(&b->sched, plink_est_const(b->member[i]), now, 0);
 	uint32_t size = (uint32_t)len + MP_HDR_LONG_LEN + 2 + PPP_FRAME_HDR_MAX;
 	unsigned n = sched_pick(&b->sched, now, size, ids, SCHED_MAX_LINKS);
-	if (n == 0)
-		return any_alive(b) ? -EAGAIN : -ENETDOWN;
+	if (n == 0) {
+		if (!any_alive(b))
+			return -ENETDOWN;
+		/* Demand beyond every link's cap: their next rate samples
+		 * measure capacity, not how little we happened to send. */
+		for (size_t i = 0; i < b->n_members; i++)
+			linkest_on_blocked(plink_est(b->member[i]));
+		return -EAGAIN;
+	}
 	/* Copies (redundant) carry the same sequence numbers and the same cuts,
 	 * so the receiver keeps the first and drops the rest by number. */
 	size_t mru = SIZE_MAX;

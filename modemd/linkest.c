@@ -299,6 +299,11 @@ static void fb_rebase(struct linkest *le, uint64_t now_us, const struct link_fee
 	le->rs_bytes = le->fb_bytes_rx;
 }
 
+void linkest_on_blocked(struct linkest *le)
+{
+	le->blocked = true;
+}
+
 int linkest_on_feedback(struct linkest *le, uint64_t now_us, const struct link_feedback *fb)
 {
 	linkest_on_rx(le, now_us);
@@ -353,8 +358,13 @@ int linkest_on_feedback(struct linkest *le, uint64_t now_us, const struct link_f
 		return 0;
 	uint64_t bytes = le->fb_bytes_rx - le->rs_bytes;
 	uint64_t rate = bytes * US_PER_S / interval;
-	uint64_t bdp = wf_get(&le->max_rate) * linkest_min_rtt_us(le) / US_PER_S;
-	rate_sample(le, now_us, rate, inflight_before < bdp);
+	/* App-limited (BBR's sense) unless the owner had more to send than the
+	 * caps allowed during this sample: a link the scheduler left idle, or
+	 * light traffic like pings, says nothing about capacity and must not
+	 * erase the estimate or end startup. */
+	(void)inflight_before;
+	rate_sample(le, now_us, rate, !le->blocked);
+	le->blocked = false;
 	le->rs_ts_us = fb->rx_ts_us;
 	le->rs_bytes = le->fb_bytes_rx;
 	return 0;
@@ -477,4 +487,18 @@ int64_t linkest_in_flight(const struct linkest *le, uint64_t now_us)
 	if (!le->fb_valid || now_us - le->fb_last_us > le->p.feedback_stale_us)
 		return -1;
 	return (int64_t)raw_in_flight(le);
+}
+
+int64_t linkest_in_flight_est(const struct linkest *le, uint64_t now_us)
+{
+	int64_t raw = linkest_in_flight(le, now_us);
+	if (raw <= 0)
+		return raw;
+	/* Feedback comes every ~100 ms while the path's RTT may be far
+	 * shorter: between records, assume delivery went on at the rate we
+	 * schedule for (with startup/probe gain, so the estimate can grow),
+	 * or the cap would allow one cap's worth per feedback interval and the
+	 * rate could never rise above what it already is. */
+	uint64_t drained = linkest_sched_rate_Bps(le, now_us) * (now_us - le->fb_last_us) / US_PER_S;
+	return (uint64_t)raw > drained ? raw - (int64_t)drained : 0;
 }

@@ -95,6 +95,7 @@ struct linkest {
 	uint64_t fb_last_us; /* our clock when the last feedback arrived */
 	uint32_t rs_ts_us;   /* start of the current rate sample (receiver clock) */
 	uint64_t rs_bytes;   /* fb_bytes_rx at that start */
+	bool blocked;        /* demand exceeded the cap since the sample began */
 
 	/* Delay-based rate (no feedback): see linkest_params. */
 	uint64_t dly_rate;	 /* bytes/s, 0 = not started (no RTT sample yet) */
@@ -122,6 +123,9 @@ void linkest_on_rtt(struct linkest *le, uint64_t now_us, uint32_t rtt_us);
 /* Receiver feedback for this link. Returns 0, or -EINVAL when the record is
  * inconsistent with what we sent (the totals are re-based, nothing else
  * changes). */
+/* The owner had packets for this link that its cap held back: the current
+ * rate sample measures capacity (not app-limited). */
+void linkest_on_blocked(struct linkest *le);
 int linkest_on_feedback(struct linkest *le, uint64_t now_us, const struct link_feedback *fb);
 void linkest_on_echo_sent(struct linkest *le, uint64_t now_us);
 
@@ -151,6 +155,9 @@ uint64_t linkest_sched_rate_Bps(const struct linkest *le, uint64_t now_us);
 /* Bytes sent and not yet reported received or lost; -1 when unknown (no
  * feedback yet, or none for feedback_stale_us). */
 int64_t linkest_in_flight(const struct linkest *le, uint64_t now_us);
+/* In flight as the scheduler should see it: the last feedback's figure less
+ * what the link will have delivered since at the scheduled rate. */
+int64_t linkest_in_flight_est(const struct linkest *le, uint64_t now_us);
 /* Silence after which the link turns suspect / dead, given current RTTs. */
 uint32_t linkest_suspect_timeout_us(const struct linkest *le);
 uint32_t linkest_dead_timeout_us(const struct linkest *le);

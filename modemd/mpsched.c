@@ -168,7 +168,7 @@ int sched_link_sync(struct sched *s, const struct linkest *le, uint64_t now_us, 
 	    .owd_us = linkest_owd_us(le),
 	    .rtt_us = le->srtt_us,
 	    .min_rtt_us = linkest_min_rtt_us(le),
-	    .in_flight = linkest_in_flight(le, now_us),
+	    .in_flight = linkest_in_flight_est(le, now_us),
 	    .queued = queued,
 	};
 	return sched_link_update(s, le->id, now_us, &in);

@@ -159,7 +159,8 @@ static void rate_startup_then_cycle(void **state)
 	uint64_t t = 0;
 	for (unsigned i = 0; i < 20; i++) {
 		t += 50 * MS;
-		send_n(&le, t, 50, 1000); /* 1 MB/s, pipe kept full */
+		send_n(&le, t, 50, 1000); /* 1 MB/s, pipe kept full: */
+		linkest_on_blocked(&le); /* the owner had more to send */
 		bytes += 50000;
 		pkts += 50;
 		struct link_feedback f = fb(bytes - 40000, pkts - 40, 0, (uint32_t)t);
