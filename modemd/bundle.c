@@ -246,12 +246,25 @@ static bool any_alive(const struct bundle *b)
 
 /* Multilink: the scheduler's pick, then the fragmenter on each picked
  * link. -EAGAIN when every link is at its cap. */
+/* Longest a link may stay idle towards a plain RFC 1990 peer. */
+#define BUNDLE_PLAIN_ROTATE_US 50000
+
 static int send_now(struct bundle *b, uint16_t proto, const uint8_t *pkt, size_t len, uint64_t now)
 {
 	uint32_t ids[SCHED_MAX_LINKS];
 
-	for (size_t i = 0; i < b->n_members; i++)
-		sched_link_sync(&b->sched, plink_est_const(b->member[i]), now, 0);
+	/* A peer that sends no per-link feedback is a plain RFC 1990 receiver
+	 * (pppd, the Linux kernel): it has no reassembly timer and only gets
+	 * past a hole once every member link has moved beyond it, so no link
+	 * may stay idle for long. Rotate links then (ours has its own wait). */
+	bool plain = false;
+	for (size_t i = 0; i < b->n_members; i++) {
+		const struct linkest *le = plink_est_const(b->member[i]);
+		sched_link_sync(&b->sched, le, now, 0);
+		if (linkest_state(le) != LINK_DEAD && linkest_in_flight(le, now) < 0)
+			plain = true;
+	}
+	b->sched.p.rotate_us = plain ? BUNDLE_PLAIN_ROTATE_US : b->c.sched.rotate_us;
 	uint32_t size = (uint32_t)len + MP_HDR_LONG_LEN + 2 + PPP_FRAME_HDR_MAX;
 	unsigned n = sched_pick(&b->sched, now, size, ids, SCHED_MAX_LINKS);
 	if (n == 0) {
