@@ -65,6 +65,9 @@ struct bundle {
 
 	uint64_t tx_pkts, tx_bytes, tx_frames, tx_blocked;
 	uint64_t rx_pkts, rx_plain, rx_rejected;
+	uint64_t tx_resent;	    /* MP fragments sent again after a Protocol-Reject */
+	uint32_t last_resent_seq; /* each number is resent once at most */
+	bool resent_any;
 };
 
 void bundle_config_default(struct bundle_config *c)
@@ -159,6 +162,37 @@ int bundle_link_input_(struct bundle *b, struct plink *pl, uint16_t proto, const
 	}
 	b->rx_link = NULL;
 	return r;
+}
+
+/* A plain pppd rejects MP on a link it has not yet attached to its kernel
+ * bundle (a few ms after authentication). Losing that fragment would leave
+ * a hole that Linux, having no reassembly timer, never gets past; so send it
+ * again with the same number, on another member if there is one, else once
+ * more on this link (one round trip later the peer has attached it). Only
+ * whole fragments (not cut by the peer's MRU) and each number only once. */
+void bundle_mp_rejected_(struct bundle *b, struct plink *pl, const uint8_t *info, size_t len)
+{
+	struct mp_frag f;
+	const char *why;
+	uint8_t buf[MP_TX_HEADROOM + 2048];
+	const struct lcp_result *res = plink_lcp_result(pl);
+
+	if (!b->multilink || len > sizeof(buf) - MP_TX_HEADROOM || !res ||
+	    len + 6 >= res->peer_mru || mp_hdr_decode(info, len, b->ssn_tx, &f, &why) < 0)
+		return;
+	if (b->resent_any && f.seq == b->last_resent_seq)
+		return;
+	b->resent_any = true;
+	b->last_resent_seq = f.seq;
+	struct plink *to = pl;
+	for (size_t i = 0; i < b->n_members; i++)
+		if (b->member[i] != pl && plink_bundle(b->member[i]) == b) {
+			to = b->member[i];
+			break;
+		}
+	memcpy(buf + MP_TX_HEADROOM, info, len);
+	if (plink_send_mp(to, buf + MP_TX_HEADROOM, len) == 0)
+		b->tx_resent++;
 }
 
 /* A member we hear from (echoes) but that carried no MP frame for a while
@@ -738,6 +772,7 @@ void bundle_get_stats(const struct bundle *b, struct bundle_stats *st)
 	    .rx_pkts = b->rx_pkts,
 	    .rx_plain = b->rx_plain,
 	    .rx_rejected = b->rx_rejected,
+	    .tx_resent = b->tx_resent,
 	    .txq_pkts = b->txq_n,
 	    .txq_bytes = (uint32_t)b->txq_bytes,
 	    .txq_queued = b->txq_queued,

@@ -122,6 +122,7 @@ struct bundle_stats {
 	uint64_t rx_pkts;     /* packets delivered to the owner or an NCP */
 	uint64_t rx_plain;    /* of which arrived as plain (non-MP) frames */
 	uint64_t rx_rejected; /* packets Protocol-Rejected */
+	uint64_t tx_resent;   /* MP fragments resent after the peer rejected them */
 	uint32_t txq_pkts;    /* transmit queue now */
 	uint32_t txq_bytes;
 	uint64_t txq_queued;  /* packets that had to wait in the queue */
@@ -141,6 +142,8 @@ int bundle_link_input_(struct bundle *b, struct plink *pl, uint16_t proto, const
 		       size_t len);
 /* Any frame arrived on member pl (keeps an MP-idle link in loss detection). */
 void bundle_link_heard_(struct bundle *b, struct plink *pl);
+/* The peer Protocol-Rejected an MP frame on pl (info: what it returned). */
+void bundle_mp_rejected_(struct bundle *b, struct plink *pl, const uint8_t *info, size_t len);
 /* A member's estimates changed (RTT sample, liveness). */
 void bundle_link_update_(struct bundle *b, struct plink *pl);
 /* Scheduler share of a member, permille, or -1. */

@@ -514,7 +514,7 @@ static void rcv_proto_rej(struct lcp *l, struct rbuf data)
 	}
 	log_info("lcp[%s]: peer rejected protocol 0x%04x", l->fsm.link, proto);
 	if (l->ops->protocol_rejected)
-		l->ops->protocol_rejected(l->ctx, proto);
+		l->ops->protocol_rejected(l->ctx, proto, data.p, data.len);
 	fsm_rxj(&l->fsm, false);
 }
 

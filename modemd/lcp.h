@@ -67,7 +67,9 @@ struct lcp_ops {
 	/* An Echo-Reply to one of our requests; may be NULL. */
 	void (*echo_rtt)(void *ctx, uint32_t seq, uint64_t rtt_us);
 	/* The peer Protocol-Rejected proto: stop sending it. May be NULL. */
-	void (*protocol_rejected)(void *ctx, uint16_t proto);
+	/* info: the start of the rejected information (truncated by the peer
+	 * to its MRU), so the owner can tell what was lost. */
+	void (*protocol_rejected)(void *ctx, uint16_t proto, const uint8_t *info, size_t len);
 	/* The peer Code-Rejected one of our codes (0 = vendor). May be NULL. */
 	void (*code_rejected)(void *ctx, uint8_t code);
 	/* The link is looped back; LCP closes itself. May be NULL. */

@@ -283,11 +283,13 @@ static void lcp_echo_rtt(void *ctx, uint32_t seq, uint64_t rtt_us)
 		bundle_link_update_(pl->bundle, pl);
 }
 
-static void lcp_protocol_rejected(void *ctx, uint16_t proto)
+static void lcp_protocol_rejected(void *ctx, uint16_t proto, const uint8_t *info, size_t len)
 {
 	struct plink *pl = ctx;
 
 	log_debug("plink[%s]: peer rejected protocol 0x%04x", pl->name, proto);
+	if (proto == PPP_PROTO_MP && pl->bundle)
+		bundle_mp_rejected_(pl->bundle, pl, info, len);
 }
 
 static void lcp_code_rejected(void *ctx, uint8_t code)

@@ -114,9 +114,11 @@ static void s_rtt(void *ctx, uint32_t seq, uint64_t rtt)
 	s->rtt_seq = seq;
 	s->rtt_us = rtt;
 }
-static void s_proto_rej(void *ctx, uint16_t proto)
+static void s_proto_rej(void *ctx, uint16_t proto, const uint8_t *info, size_t len)
 {
 	struct side *s = ctx;
+	(void)info;
+	(void)len;
 	s->n_proto_rej++;
 	s->proto_rejected = proto;
 }
