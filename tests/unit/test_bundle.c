@@ -219,6 +219,82 @@ static void test_dead_path_and_return(void **state)
 	assert_int_equal(members(&s->side[1]), 3);
 }
 
+/* A plain pppd Protocol-Rejects MP on a link it has not attached to its
+ * kernel bundle yet. The bundle sends the rejected fragment again with the
+ * same number, so the peer's reassembly (no timer in Linux) sees no hole;
+ * the same reject twice is not resent twice. */
+static void test_rejected_mp_resent(void **state)
+{
+	struct fx *f = *state;
+	struct sim *s = f->s;
+	uint32_t id = 0;
+
+	start(f, NULL);
+	for (int i = 0; i < 20; i++, sim_run(s, 5000))
+		assert_int_equal(sim_send(s, 0, id++, 500), 0);
+	sim_run(s, 200000);
+	size_t rx_before = s->side[1].rx_n;
+	assert_int_equal(rx_before, id);
+
+	/* One more packet; its MP frame never reaches the receiver. */
+	uint32_t lost_id = id;
+	assert_int_equal(sim_send(s, 0, id++, 500), 0);
+	int path = -1;
+	uint8_t frame[SIM_DGRAM];
+	size_t flen = 0;
+	for (int p = 0; p < 3 && path < 0; p++) {
+		struct pipe *pp = &s->pipe[p][1];
+		for (size_t k = 0; k < pp->n; k++) {
+			struct pipe_msg *m = &pp->q[(pp->head + k) % SIM_QLEN];
+			if (m->len && dgram_is(m->d, m->len, PPP_PROTO_MP)) {
+				memcpy(frame, m->d, m->len);
+				flen = m->len;
+				m->len = 0; /* taken off the wire: the receiver drops it */
+				path = p;
+				break;
+			}
+		}
+	}
+	assert_true(path >= 0);
+
+	/* The receiver "rejects" it: LCP Protocol-Reject carrying the frame. */
+	struct ppp_frame pf;
+	assert_int_equal(ppp_frame_decode(frame, flen, &pf), 0);
+	uint8_t rej[SIM_DGRAM + 16];
+	struct wbuf w = wbuf_make(rej, sizeof(rej));
+	wbuf_put16(&w, 0xff03);
+	wbuf_put16(&w, PPP_PROTO_LCP);
+	wbuf_put8(&w, 8); /* Protocol-Reject */
+	wbuf_put8(&w, 0x42);
+	wbuf_put16(&w, (uint16_t)(4 + 2 + pf.payload.len));
+	wbuf_put16(&w, PPP_PROTO_MP);
+	wbuf_put_bytes(&w, pf.payload.p, pf.payload.len);
+	assert_true(wbuf_ok(&w));
+	plink_input(s->side[0].pl[path], rej, w.len);
+	sim_run(s, 200000);
+
+	struct bundle_stats st;
+	bundle_get_stats(s->side[0].b, &st);
+	assert_int_equal(st.tx_resent, 1);
+	assert_int_equal(s->side[1].rx_n, rx_before + 1);
+	assert_int_equal(s->side[1].rx_id[rx_before], lost_id);
+
+	/* A second reject of the same number: not resent again. */
+	plink_input(s->side[0].pl[path], rej, w.len);
+	sim_run(s, 200000);
+	bundle_get_stats(s->side[0].b, &st);
+	assert_int_equal(st.tx_resent, 1);
+	assert_int_equal(s->side[1].rx_n, rx_before + 1);
+
+	/* Traffic goes on in order. */
+	for (int i = 0; i < 20; i++, sim_run(s, 5000))
+		assert_int_equal(sim_send(s, 0, id++, 500), 0);
+	sim_run(s, 200000);
+	assert_int_equal(s->side[1].rx_n, id);
+	for (size_t i = 1; i < s->side[1].rx_n; i++)
+		assert_true(s->side[1].rx_id[i] > s->side[1].rx_id[i - 1]);
+}
+
 /* A re-dialed modem: the old link is gone, a new one (new id, new source)
  * authenticates and joins the same bundle; sequence numbers go on. */
 static void test_redial_rejoins(void **state)
@@ -545,6 +621,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_ip_in_order_with_reordering_and_fragments, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_dead_path_and_return, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rejected_mp_resent, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_redial_rejoins, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_txq_burst, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_wrong_secret_refused, setup, teardown),
