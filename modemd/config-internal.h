@@ -11,7 +11,7 @@ struct parser {
 	size_t errlen;
 };
 
-/* Schema helpers of config.c; same contracts as there: getters return 0 if
+/* Schema helpers (config_schema.c); same contracts as there: getters return 0 if
  * the setting is absent, 1 if set, -EINVAL with "file:line: path: message"
  * in p->err. */
 int cfg_fail(struct parser *p, const config_setting_t *s, const char *key, const char *fmt, ...)
@@ -30,6 +30,14 @@ int cfg_get_list(struct parser *p, const config_setting_t *g, const char *key, i
 		 const config_setting_t **out);
 int cfg_get_strings(struct parser *p, const config_setting_t *g, const char *key, char *dst,
 		    size_t size, int max, size_t *count);
+int cfg_get_digits(struct parser *p, const config_setting_t *g, const char *key, char *dst,
+		   size_t size, size_t min, size_t max);
+/* An AT reset command ("reset"): printable, starts with AT. */
+int cfg_get_reset(struct parser *p, const config_setting_t *g, char *dst, size_t size);
+int cfg_get_enum(struct parser *p, const config_setting_t *g, const char *key,
+		 int (*parse)(const char *, int *), const char *what, int *out);
+/* v made only of alnum (if asked; upper-case too if upper) and extra chars. */
+bool cfg_only(const char *v, const char *extra, bool alnum, bool upper);
 
 /* Printer helpers of config_print.c. */
 void cfg_put_str(FILE *f, const char *s);

@@ -23,297 +23,6 @@
 #define DEFAULT_RESET "AT+CFUN=1,1"
 #define IFNAME_MAX    15 /* IFNAMSIZ - 1 */
 
-/* ---- messages ---- */
-
-/* "sims[3].apn": walk up the parents, list elements by index. */
-static void setting_path(const config_setting_t *s, char *buf, size_t len)
-{
-	const config_setting_t *chain[8];
-	size_t n = 0, off = 0;
-
-	for (; s && !config_setting_is_root(s) && n < ARRAY_SIZE(chain);
-	     s = config_setting_parent(s))
-		chain[n++] = s;
-	buf[0] = 0;
-	while (n--) {
-		const char *name = config_setting_name(chain[n]);
-		int w =
-		    name ? snprintf(buf + off, len - off, "%s%s", off ? "." : "", name)
-			 : snprintf(buf + off, len - off, "[%d]", config_setting_index(chain[n]));
-		if (w < 0 || (size_t)w >= len - off)
-			break;
-		off += w;
-	}
-}
-
-/* Error at setting s (or at its member key, when key is given and missing). */
-static int __attribute__((format(printf, 4, 0)))
-vfail(struct parser *p, const config_setting_t *s, const char *key, const char *fmt, va_list ap)
-{
-	char path[160], msg[384];
-	const char *file = config_setting_source_file(s);
-
-	setting_path(s, path, sizeof(path));
-	if (key) {
-		size_t l = strlen(path);
-		snprintf(path + l, sizeof(path) - l, "%s%s", l ? "." : "", key);
-	}
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	snprintf(p->err, p->errlen, "%s:%d: %s: %s", file ? file : p->name,
-		 config_setting_source_line(s), path, msg);
-	return -EINVAL;
-}
-
-static int __attribute__((format(printf, 4, 5)))
-fail(struct parser *p, const config_setting_t *s, const char *key, const char *fmt, ...)
-{
-	va_list ap;
-	int r;
-
-	va_start(ap, fmt);
-	r = vfail(p, s, key, fmt, ap);
-	va_end(ap);
-	return r;
-}
-
-/* Edit distance, for "did you mean" on unknown settings. */
-static size_t distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b), row[64];
-
-	if (la >= ARRAY_SIZE(row) || lb >= ARRAY_SIZE(row))
-		return SIZE_MAX;
-	for (size_t j = 0; j <= lb; j++)
-		row[j] = j;
-	for (size_t i = 1; i <= la; i++) {
-		size_t diag = row[0];
-		row[0] = i;
-		for (size_t j = 1; j <= lb; j++) {
-			size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
-			if (up + 1 < best)
-				best = up + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			diag = up;
-			row[j] = best;
-		}
-	}
-	return row[lb];
-}
-
-static int check_keys(struct parser *p, const config_setting_t *g, const char *const *keys)
-{
-	int n = config_setting_length(g);
-
-	for (int i = 0; i < n; i++) {
-		const config_setting_t *m = config_setting_get_elem(g, i);
-		const char *name = config_setting_name(m), *near = NULL;
-		size_t best = 3;
-		bool known = false;
-
-		for (const char *const *k = keys; *k && !known; k++) {
-			size_t d = distance(name, *k);
-			known = d == 0;
-			if (d < best) {
-				best = d;
-				near = *k;
-			}
-		}
-		if (known)
-			continue;
-		if (near)
-			return fail(p, m, NULL, "unknown setting (did you mean \"%s\"?)", near);
-		return fail(p, m, NULL, "unknown setting");
-	}
-	return 0;
-}
-
-/* ---- typed getters: 0 if absent, 1 if set, <0 on error ---- */
-
-static int get_uint(struct parser *p, const config_setting_t *g, const char *key, unsigned min,
-		    unsigned max, unsigned *out)
-{
-	const config_setting_t *s = config_setting_get_member(g, key);
-	long long v;
-
-	if (!s)
-		return 0;
-	if (config_setting_type(s) != CONFIG_TYPE_INT &&
-	    config_setting_type(s) != CONFIG_TYPE_INT64)
-		v = -1;
-	else
-		v = config_setting_get_int64(s);
-	if (v < min || v > max) {
-		if (min == 0 && max == 0xffff) /* USB ids */
-			return fail(p, s, NULL, "must be an integer between 0x0000 and 0xffff");
-		return fail(p, s, NULL, "must be an integer between %u and %u", min, max);
-	}
-	*out = (unsigned)v;
-	return 1;
-}
-
-static int get_bool(struct parser *p, const config_setting_t *g, const char *key, bool *out)
-{
-	const config_setting_t *s = config_setting_get_member(g, key);
-
-	if (!s)
-		return 0;
-	if (config_setting_type(s) != CONFIG_TYPE_BOOL)
-		return fail(p, s, NULL, "must be true or false");
-	*out = config_setting_get_bool(s);
-	return 1;
-}
-
-static int check_string(struct parser *p, const config_setting_t *s, size_t size)
-{
-	const char *v = config_setting_get_string(s);
-
-	if (!v)
-		return fail(p, s, NULL, "must be a string");
-	if (strlen(v) >= size)
-		return fail(p, s, NULL, "is too long (at most %zu characters)", size - 1);
-	for (const char *c = v; *c; c++)
-		if (iscntrl((unsigned char)*c))
-			return fail(p, s, NULL, "must not contain control characters");
-	return 0;
-}
-
-static int get_str(struct parser *p, const config_setting_t *g, const char *key, char *dst,
-		   size_t size)
-{
-	const config_setting_t *s = config_setting_get_member(g, key);
-	int r;
-
-	if (!s)
-		return 0;
-	r = check_string(p, s, size);
-	if (r < 0)
-		return r;
-	strcpy(dst, config_setting_get_string(s));
-	return 1;
-}
-
-/* ---- value checks ---- */
-
-static bool only(const char *v, const char *extra, bool alnum, bool upper)
-{
-	for (; *v; v++) {
-		unsigned char c = *v;
-		if (strchr(extra, c) || isdigit(c) || (alnum && islower(c)) ||
-		    (alnum && upper && isupper(c)))
-			continue;
-		return false;
-	}
-	return true;
-}
-
-static int get_path(struct parser *p, const config_setting_t *g, const char *key, char *dst,
-		    size_t size)
-{
-	int r = get_str(p, g, key, dst, size);
-
-	if (r > 0 && dst[0] != '/')
-		return fail(p, config_setting_get_member(g, key), NULL, "must be an absolute path");
-	return r;
-}
-
-static int get_digits(struct parser *p, const config_setting_t *g, const char *key, char *dst,
-		      size_t size, size_t min, size_t max)
-{
-	int r = get_str(p, g, key, dst, size);
-	size_t l = strlen(dst);
-
-	if (r > 0 && (!only(dst, "", false, false) || l < min || l > max))
-		return fail(p, config_setting_get_member(g, key), NULL, "must be %zu to %zu digits",
-			    min, max);
-	return r;
-}
-
-static int get_reset(struct parser *p, const config_setting_t *g, char *dst, size_t size)
-{
-	int r = get_str(p, g, "reset", dst, size);
-
-	if (r > 0 && strncasecmp(dst, "AT", 2) != 0)
-		return fail(p, config_setting_get_member(g, "reset"), NULL,
-			    "must be an AT command (\"AT+CRESET\", \"AT+CFUN=1,1\")");
-	return r;
-}
-
-/* Short names for humans and interface names: [a-z0-9_-]. */
-static int get_name(struct parser *p, const config_setting_t *g, const char *key, char *dst,
-		    size_t size)
-{
-	int r = get_str(p, g, key, dst, size);
-
-	if (r > 0 && (!dst[0] || !only(dst, "_-", true, false)))
-		return fail(p, config_setting_get_member(g, key), NULL,
-			    "must be made of a-z, 0-9, '_' and '-'");
-	return r;
-}
-
-/* A list of groups "( { ... }, ... )"; an empty "[]" is accepted too. */
-static int get_list(struct parser *p, const config_setting_t *g, const char *key, int max,
-		    const config_setting_t **out)
-{
-	const config_setting_t *s = config_setting_get_member(g, key);
-	int n;
-
-	*out = s;
-	if (!s)
-		return 0;
-	n = config_setting_length(s);
-	if (!config_setting_is_list(s) && !(config_setting_is_array(s) && n == 0))
-		return fail(p, s, NULL, "must be a list of groups: %s = ( { ... }, { ... } );",
-			    key);
-	if (n > max)
-		return fail(p, s, NULL, "too many entries (at most %d)", max);
-	for (int i = 0; i < n; i++)
-		if (!config_setting_is_group(config_setting_get_elem(s, i)))
-			return fail(p, config_setting_get_elem(s, i), NULL,
-				    "must be a group { ... }");
-	return n;
-}
-
-/* A list or array of strings, each checked by get_str's rules. */
-static int get_strings(struct parser *p, const config_setting_t *g, const char *key, char *dst,
-		       size_t size, int max, size_t *count)
-{
-	const config_setting_t *s = config_setting_get_member(g, key);
-	int n, r;
-
-	if (!s)
-		return 0;
-	n = config_setting_length(s);
-	if (!config_setting_is_array(s) && !config_setting_is_list(s))
-		return fail(p, s, NULL, "must be a list of strings: %s = [ \"...\", \"...\" ];",
-			    key);
-	if (n > max)
-		return fail(p, s, NULL, "too many entries (at most %d)", max);
-	for (int i = 0; i < n; i++) {
-		const config_setting_t *e = config_setting_get_elem(s, i);
-		r = check_string(p, e, size);
-		if (r < 0)
-			return r;
-		strcpy(dst + (size_t)i * size, config_setting_get_string(e));
-	}
-	*count = (size_t)n;
-	return 1;
-}
-
-/* ---- sections ---- */
-
-/* auth = "pap"; kind = "cdma": names shared with the APN database. */
-static int get_enum(struct parser *p, const config_setting_t *g, const char *key,
-		    int (*parse)(const char *, int *), const char *what, int *out)
-{
-	char v[16];
-	int r = get_str(p, g, key, v, sizeof(v));
-
-	if (r > 0 && parse(v, out) < 0)
-		return fail(p, config_setting_get_member(g, key), NULL, "must be one of %s", what);
-	return r;
-}
-
 static int auth_parse(const char *s, int *out)
 {
 	enum apn_auth a;
@@ -340,37 +49,37 @@ static int parse_apn(struct parser *p, const config_setting_t *g, struct apn_pro
 	int auth = APN_AUTH_ANY, kind = APN_DIAL_3GPP, r, given = 0;
 
 	memset(a, 0, sizeof(*a));
-	r = get_str(p, g, "apn", a->apn, sizeof(a->apn));
-	if (r > 0 && !only(a->apn, ".-_", true, true))
-		return fail(p, config_setting_get_member(g, "apn"), NULL,
-			    "must be made of letters, digits, '.', '-' and '_'");
+	r = cfg_get_str(p, g, "apn", a->apn, sizeof(a->apn));
+	if (r > 0 && !cfg_only(a->apn, ".-_", true, true))
+		return cfg_fail(p, config_setting_get_member(g, "apn"), NULL,
+				"must be made of letters, digits, '.', '-' and '_'");
 	given |= r;
 	if (r >= 0)
-		r = get_str(p, g, "number", a->number, sizeof(a->number));
-	if (r > 0 && (!a->number[0] || !only(a->number, "*#+", false, false)))
-		return fail(p, config_setting_get_member(g, "number"), NULL,
-			    "must be a dial string of digits, '*', '#' and '+'");
+		r = cfg_get_str(p, g, "number", a->number, sizeof(a->number));
+	if (r > 0 && (!a->number[0] || !cfg_only(a->number, "*#+", false, false)))
+		return cfg_fail(p, config_setting_get_member(g, "number"), NULL,
+				"must be a dial string of digits, '*', '#' and '+'");
 	given |= r;
 	if (r >= 0)
-		r = get_str(p, g, "user", a->user, sizeof(a->user));
+		r = cfg_get_str(p, g, "user", a->user, sizeof(a->user));
 	if (r >= 0)
-		r = get_str(p, g, "password", a->password, sizeof(a->password));
+		r = cfg_get_str(p, g, "password", a->password, sizeof(a->password));
 	if (r >= 0)
-		r = get_enum(p, g, "auth", auth_parse, "\"any\", \"none\", \"pap\", \"chap\"",
-			     &auth);
+		r = cfg_get_enum(p, g, "auth", auth_parse, "\"any\", \"none\", \"pap\", \"chap\"",
+				 &auth);
 	if (r >= 0)
-		r = get_enum(p, g, "kind", kind_parse, "\"3gpp\", \"cdma\"", &kind);
+		r = cfg_get_enum(p, g, "kind", kind_parse, "\"3gpp\", \"cdma\"", &kind);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < ARRAY_SIZE(extra) && !given; i++)
 		if (config_setting_get_member(g, extra[i]))
-			return fail(p, config_setting_get_member(g, extra[i]), NULL,
-				    "needs \"apn\" or \"number\" in the same entry");
+			return cfg_fail(p, config_setting_get_member(g, extra[i]), NULL,
+					"needs \"apn\" or \"number\" in the same entry");
 	a->auth = auth;
 	a->kind = kind;
 	/* As in the APN database: 3GPP dialing sets a PDP context, so needs an APN. */
 	if (given && kind == APN_DIAL_3GPP && !a->apn[0])
-		return fail(
+		return cfg_fail(
 		    p, g, "apn",
 		    "required for kind \"3gpp\" (set kind = \"cdma\" for #777-style dialing)");
 	if (given && !a->number[0])
@@ -403,41 +112,43 @@ static int parse_dial(struct parser *p, const config_setting_t *g, struct cfg_di
 	int r;
 
 	if (!config_setting_is_group(g))
-		return fail(p, g, NULL, "must be a group: dial = { ... };");
-	if ((r = check_keys(p, g, keys)) < 0 ||
-	    (r = get_uint(p, g, "at_timeout", 100, 600000, &d->at_timeout_ms)) < 0 ||
-	    (r = get_uint(p, g, "registration_timeout", 1000, 3600000,
-			  &d->registration_timeout_ms)) < 0 ||
-	    (r = get_uint(p, g, "backoff_initial", 100, 3600000, &d->backoff_initial_ms)) < 0 ||
-	    (r = get_uint(p, g, "backoff_max", 1000, 86400000, &d->backoff_max_ms)) < 0 ||
-	    (r = get_uint(p, g, "reset_after_failures", 0, 1000, &d->reset_after_failures)) < 0 ||
-	    (r = get_uint(p, g, "signal_refresh", 1000, 3600000, &d->signal_refresh_ms)) < 0 ||
-	    (r = get_uint(p, g, "connect_timeout", 1000, 600000, &d->connect_timeout_ms)) < 0 ||
-	    (r = get_uint(p, g, "lcp_echo_interval", 0, 3600, &d->lcp_echo_interval)) < 0 ||
-	    (r = get_uint(p, g, "lcp_echo_failure", 0, 100, &d->lcp_echo_failure)) < 0 ||
-	    (r = get_uint(p, g, "baud", 300, 4000000, &d->baud)) < 0 ||
-	    (r = get_path(p, g, "pppd", d->pppd_path, sizeof(d->pppd_path))) < 0 ||
-	    (r = get_path(p, g, "chat", d->chat_path, sizeof(d->chat_path))) < 0 ||
-	    (r = get_path(p, g, "chat_dir", d->chat_dir, sizeof(d->chat_dir))) < 0 ||
-	    (r = get_str(p, g, "ifname_prefix", d->ifname_prefix, sizeof(d->ifname_prefix))) < 0 ||
-	    (r = get_strings(p, g, "pppd_options", d->pppd_extra[0], sizeof(d->pppd_extra[0]),
-			     CFG_MAX_PPPD_OPTIONS, &d->n_pppd_extra)) < 0)
+		return cfg_fail(p, g, NULL, "must be a group: dial = { ... };");
+	if ((r = cfg_check_keys(p, g, keys)) < 0 ||
+	    (r = cfg_get_uint(p, g, "at_timeout", 100, 600000, &d->at_timeout_ms)) < 0 ||
+	    (r = cfg_get_uint(p, g, "registration_timeout", 1000, 3600000,
+			      &d->registration_timeout_ms)) < 0 ||
+	    (r = cfg_get_uint(p, g, "backoff_initial", 100, 3600000, &d->backoff_initial_ms)) < 0 ||
+	    (r = cfg_get_uint(p, g, "backoff_max", 1000, 86400000, &d->backoff_max_ms)) < 0 ||
+	    (r = cfg_get_uint(p, g, "reset_after_failures", 0, 1000, &d->reset_after_failures)) <
+		0 ||
+	    (r = cfg_get_uint(p, g, "signal_refresh", 1000, 3600000, &d->signal_refresh_ms)) < 0 ||
+	    (r = cfg_get_uint(p, g, "connect_timeout", 1000, 600000, &d->connect_timeout_ms)) < 0 ||
+	    (r = cfg_get_uint(p, g, "lcp_echo_interval", 0, 3600, &d->lcp_echo_interval)) < 0 ||
+	    (r = cfg_get_uint(p, g, "lcp_echo_failure", 0, 100, &d->lcp_echo_failure)) < 0 ||
+	    (r = cfg_get_uint(p, g, "baud", 300, 4000000, &d->baud)) < 0 ||
+	    (r = cfg_get_path(p, g, "pppd", d->pppd_path, sizeof(d->pppd_path))) < 0 ||
+	    (r = cfg_get_path(p, g, "chat", d->chat_path, sizeof(d->chat_path))) < 0 ||
+	    (r = cfg_get_path(p, g, "chat_dir", d->chat_dir, sizeof(d->chat_dir))) < 0 ||
+	    (r = cfg_get_str(p, g, "ifname_prefix", d->ifname_prefix, sizeof(d->ifname_prefix))) <
+		0 ||
+	    (r = cfg_get_strings(p, g, "pppd_options", d->pppd_extra[0], sizeof(d->pppd_extra[0]),
+				 CFG_MAX_PPPD_OPTIONS, &d->n_pppd_extra)) < 0)
 		return r;
 	if (d->backoff_max_ms < d->backoff_initial_ms)
-		return fail(p, g, "backoff_max", "must not be less than backoff_initial (%u)",
-			    d->backoff_initial_ms);
+		return cfg_fail(p, g, "backoff_max", "must not be less than backoff_initial (%u)",
+				d->backoff_initial_ms);
 	/* Room for at least "m999" after the prefix within IFNAMSIZ. */
 	if (!d->ifname_prefix[0] || strlen(d->ifname_prefix) > 11 ||
-	    !only(d->ifname_prefix, "_-.", true, true))
-		return fail(p, g, "ifname_prefix",
-			    "must be 1 to 11 letters, digits, '_', '-' or '.'");
+	    !cfg_only(d->ifname_prefix, "_-.", true, true))
+		return cfg_fail(p, g, "ifname_prefix",
+				"must be 1 to 11 letters, digits, '_', '-' or '.'");
 	for (size_t i = 0; i < d->n_pppd_extra; i++) {
 		const char *o = d->pppd_extra[i];
 		if (!o[0] || strpbrk(o, " \t\"'\\#"))
-			return fail(p,
-				    config_setting_get_elem(
-					config_setting_get_member(g, "pppd_options"), i),
-				    NULL, "must be one word (no spaces, quotes, '\\' or '#')");
+			return cfg_fail(p,
+					config_setting_get_elem(
+					    config_setting_get_member(g, "pppd_options"), i),
+					NULL, "must be one word (no spaces, quotes, '\\' or '#')");
 	}
 	return 0;
 }
@@ -449,7 +160,7 @@ static int parse_models(struct parser *p, const config_setting_t *root, struct c
 	static const char *const req[] = {"vid", "pid", "at_interface", "ppp_interface"};
 	const config_setting_t *list;
 	size_t n_builtin = c->n_models;
-	int n = get_list(p, root, "models", CFG_MAX_MODELS, &list), r;
+	int n = cfg_get_list(p, root, "models", CFG_MAX_MODELS, &list), r;
 	struct cfg_model *t;
 
 	if (n <= 0)
@@ -463,32 +174,33 @@ static int parse_models(struct parser *p, const config_setting_t *root, struct c
 		struct cfg_model m = {.reset_cmd = DEFAULT_RESET};
 		size_t at = c->n_models;
 
-		if ((r = check_keys(p, g, keys)) < 0 ||
-		    (r = get_uint(p, g, "vid", 0, 0xffff, &m.vid)) < 0 ||
-		    (r = get_uint(p, g, "pid", 0, 0xffff, &m.pid)) < 0)
+		if ((r = cfg_check_keys(p, g, keys)) < 0 ||
+		    (r = cfg_get_uint(p, g, "vid", 0, 0xffff, &m.vid)) < 0 ||
+		    (r = cfg_get_uint(p, g, "pid", 0, 0xffff, &m.pid)) < 0)
 			return r;
 		for (size_t j = 0; j < c->n_models; j++) {
 			if (c->models[j].vid != m.vid || c->models[j].pid != m.pid)
 				continue;
 			if (j >= n_builtin)
-				return fail(p, g, NULL,
-					    "%04x:%04x is already listed in models[%zu]", m.vid,
-					    m.pid, j - n_builtin);
+				return cfg_fail(p, g, NULL,
+						"%04x:%04x is already listed in models[%zu]", m.vid,
+						m.pid, j - n_builtin);
 			/* Overriding a built-in: what is not given keeps its value. */
 			at = j;
 			m = c->models[j];
 		}
 		for (size_t k = 0; k < ARRAY_SIZE(req); k++)
 			if (!config_setting_get_member(g, req[k]) && (k < 2 || at == c->n_models))
-				return fail(p, g, req[k], "required setting is missing");
-		if ((r = get_str(p, g, "name", m.name, sizeof(m.name))) < 0 ||
-		    (r = get_uint(p, g, "at_interface", 0, 15, (unsigned *)&m.at_interface)) < 0 ||
-		    (r = get_uint(p, g, "ppp_interface", 0, 15, (unsigned *)&m.ppp_interface)) <
+				return cfg_fail(p, g, req[k], "required setting is missing");
+		if ((r = cfg_get_str(p, g, "name", m.name, sizeof(m.name))) < 0 ||
+		    (r = cfg_get_uint(p, g, "at_interface", 0, 15, (unsigned *)&m.at_interface)) <
 			0 ||
-		    (r = get_reset(p, g, m.reset_cmd, sizeof(m.reset_cmd))) < 0)
+		    (r = cfg_get_uint(p, g, "ppp_interface", 0, 15, (unsigned *)&m.ppp_interface)) <
+			0 ||
+		    (r = cfg_get_reset(p, g, m.reset_cmd, sizeof(m.reset_cmd))) < 0)
 			return r;
 		if (m.at_interface == m.ppp_interface)
-			return fail(p, g, "ppp_interface", "must differ from at_interface");
+			return cfg_fail(p, g, "ppp_interface", "must differ from at_interface");
 		if (!m.name[0])
 			snprintf(m.name, sizeof(m.name), "USB %04x:%04x", m.vid, m.pid);
 		c->models[at] = m;
@@ -503,7 +215,7 @@ static int parse_modems(struct parser *p, const config_setting_t *root, struct c
 	static const char *const keys[] = {"name", "at_port", "ppp_port", "reset", NULL};
 	static const char *const req[] = {"name", "at_port", "ppp_port"};
 	const config_setting_t *list;
-	int n = get_list(p, root, "modems", CFG_MAX_STATIC_MODEMS, &list), r;
+	int n = cfg_get_list(p, root, "modems", CFG_MAX_STATIC_MODEMS, &list), r;
 
 	if (n <= 0)
 		return n;
@@ -514,34 +226,35 @@ static int parse_modems(struct parser *p, const config_setting_t *root, struct c
 		const config_setting_t *g = config_setting_get_elem(list, i);
 		struct cfg_static_modem *m = &c->static_modems[i];
 
-		if ((r = check_keys(p, g, keys)) < 0)
+		if ((r = cfg_check_keys(p, g, keys)) < 0)
 			return r;
 		for (size_t k = 0; k < ARRAY_SIZE(req); k++)
 			if (!config_setting_get_member(g, req[k]))
-				return fail(p, g, req[k], "required setting is missing");
-		if ((r = get_name(p, g, "name", m->name, sizeof(m->name))) < 0 ||
-		    (r = get_path(p, g, "at_port", m->at_port, sizeof(m->at_port))) < 0 ||
-		    (r = get_path(p, g, "ppp_port", m->ppp_port, sizeof(m->ppp_port))) < 0 ||
-		    (r = get_reset(p, g, m->reset_cmd, sizeof(m->reset_cmd))) < 0)
+				return cfg_fail(p, g, req[k], "required setting is missing");
+		if ((r = cfg_get_name(p, g, "name", m->name, sizeof(m->name))) < 0 ||
+		    (r = cfg_get_path(p, g, "at_port", m->at_port, sizeof(m->at_port))) < 0 ||
+		    (r = cfg_get_path(p, g, "ppp_port", m->ppp_port, sizeof(m->ppp_port))) < 0 ||
+		    (r = cfg_get_reset(p, g, m->reset_cmd, sizeof(m->reset_cmd))) < 0)
 			return r;
 		if (strlen(c->dial.ifname_prefix) + strlen(m->name) > IFNAME_MAX)
-			return fail(p, g, "name",
-				    "interface name \"%s%s\" would be longer than %d characters",
-				    c->dial.ifname_prefix, m->name, IFNAME_MAX);
+			return cfg_fail(
+			    p, g, "name",
+			    "interface name \"%s%s\" would be longer than %d characters",
+			    c->dial.ifname_prefix, m->name, IFNAME_MAX);
 		if (strcmp(m->at_port, m->ppp_port) == 0)
-			return fail(p, g, "ppp_port", "must differ from at_port");
+			return cfg_fail(p, g, "ppp_port", "must differ from at_port");
 		c->n_static_modems++;
 		for (int j = 0; j < i; j++) {
 			const struct cfg_static_modem *o = &c->static_modems[j];
 			if (strcmp(o->name, m->name) == 0)
-				return fail(p, g, "name", "\"%s\" is already used by modems[%d]",
-					    m->name, j);
+				return cfg_fail(p, g, "name",
+						"\"%s\" is already used by modems[%d]", m->name, j);
 			if (!strcmp(o->at_port, m->at_port) || !strcmp(o->ppp_port, m->at_port))
-				return fail(p, g, "at_port", "%s is already used by modems[%d]",
-					    m->at_port, j);
+				return cfg_fail(p, g, "at_port", "%s is already used by modems[%d]",
+						m->at_port, j);
 			if (!strcmp(o->at_port, m->ppp_port) || !strcmp(o->ppp_port, m->ppp_port))
-				return fail(p, g, "ppp_port", "%s is already used by modems[%d]",
-					    m->ppp_port, j);
+				return cfg_fail(p, g, "ppp_port",
+						"%s is already used by modems[%d]", m->ppp_port, j);
 		}
 	}
 	return 0;
@@ -552,7 +265,7 @@ static int parse_sims(struct parser *p, const config_setting_t *root, struct con
 	static const char *const keys[] = {"iccid",    "pin",  "apn",  "number", "user",
 					   "password", "auth", "kind", NULL};
 	const config_setting_t *list;
-	int n = get_list(p, root, "sims", CFG_MAX_SIMS, &list), r;
+	int n = cfg_get_list(p, root, "sims", CFG_MAX_SIMS, &list), r;
 
 	if (n <= 0)
 		return n;
@@ -563,24 +276,24 @@ static int parse_sims(struct parser *p, const config_setting_t *root, struct con
 		const config_setting_t *g = config_setting_get_elem(list, i);
 		struct cfg_sim *s = &c->sims[i];
 
-		if ((r = check_keys(p, g, keys)) < 0)
+		if ((r = cfg_check_keys(p, g, keys)) < 0)
 			return r;
 		if (!config_setting_get_member(g, "iccid"))
-			return fail(p, g, "iccid", "required setting is missing");
-		if ((r = get_digits(p, g, "iccid", s->iccid, sizeof(s->iccid), 18, 22)) < 0)
+			return cfg_fail(p, g, "iccid", "required setting is missing");
+		if ((r = cfg_get_digits(p, g, "iccid", s->iccid, sizeof(s->iccid), 18, 22)) < 0)
 			return r;
 		/* An empty PIN means "none configured". */
-		r = get_str(p, g, "pin", s->pin, sizeof(s->pin));
+		r = cfg_get_str(p, g, "pin", s->pin, sizeof(s->pin));
 		if (r > 0 && s->pin[0])
-			r = get_digits(p, g, "pin", s->pin, sizeof(s->pin), 4, 8);
+			r = cfg_get_digits(p, g, "pin", s->pin, sizeof(s->pin), 4, 8);
 		if (r < 0 || (r = parse_apn(p, g, &s->apn)) < 0)
 			return r;
 		s->has_apn = r > 0;
 		c->n_sims++;
 		for (int j = 0; j < i; j++)
 			if (strcmp(c->sims[j].iccid, s->iccid) == 0)
-				return fail(p, g, "iccid", "%s is already listed in sims[%d]",
-					    s->iccid, j);
+				return cfg_fail(p, g, "iccid", "%s is already listed in sims[%d]",
+						s->iccid, j);
 	}
 	return 0;
 }
@@ -590,7 +303,7 @@ static int parse_plmns(struct parser *p, const config_setting_t *root, struct co
 	static const char *const keys[] = {"plmn",     "apn",  "number", "user",
 					   "password", "auth", "kind",	 NULL};
 	const config_setting_t *list;
-	int n = get_list(p, root, "plmns", CFG_MAX_PLMNS, &list), r;
+	int n = cfg_get_list(p, root, "plmns", CFG_MAX_PLMNS, &list), r;
 
 	if (n <= 0)
 		return n;
@@ -601,21 +314,21 @@ static int parse_plmns(struct parser *p, const config_setting_t *root, struct co
 		const config_setting_t *g = config_setting_get_elem(list, i);
 		struct cfg_plmn *o = &c->plmns[i];
 
-		if ((r = check_keys(p, g, keys)) < 0)
+		if ((r = cfg_check_keys(p, g, keys)) < 0)
 			return r;
 		if (!config_setting_get_member(g, "plmn"))
-			return fail(p, g, "plmn", "required setting is missing");
-		if ((r = get_digits(p, g, "plmn", o->plmn, sizeof(o->plmn), 5, 6)) < 0 ||
+			return cfg_fail(p, g, "plmn", "required setting is missing");
+		if ((r = cfg_get_digits(p, g, "plmn", o->plmn, sizeof(o->plmn), 5, 6)) < 0 ||
 		    (r = parse_apn(p, g, &o->apn)) < 0)
 			return r;
 		if (r == 0)
-			return fail(p, g, NULL, "needs \"apn\" or \"number\"");
+			return cfg_fail(p, g, NULL, "needs \"apn\" or \"number\"");
 		strcpy(o->apn.plmn, o->plmn);
 		c->n_plmns++;
 		for (int j = 0; j < i; j++)
 			if (strcmp(c->plmns[j].plmn, o->plmn) == 0)
-				return fail(p, g, "plmn", "%s is already listed in plmns[%d]",
-					    o->plmn, j);
+				return cfg_fail(p, g, "plmn", "%s is already listed in plmns[%d]",
+						o->plmn, j);
 	}
 	return 0;
 }
@@ -630,35 +343,37 @@ static int parse_root(struct parser *p, const config_setting_t *root, struct con
 	char level[16];
 	int r;
 
-	if ((r = check_keys(p, root, keys)) < 0)
+	if ((r = cfg_check_keys(p, root, keys)) < 0)
 		return r;
-	r = get_str(p, root, "log_level", level, sizeof(level));
+	r = cfg_get_str(p, root, "log_level", level, sizeof(level));
 	if (r > 0) {
 		int l = log_level_from_string(level);
 		if (l < LOG_ERR)
-			return fail(p, config_setting_get_member(root, "log_level"), NULL,
-				    "must be one of \"error\", \"warning\", \"notice\", \"info\", "
-				    "\"debug\"");
+			return cfg_fail(
+			    p, config_setting_get_member(root, "log_level"), NULL,
+			    "must be one of \"error\", \"warning\", \"notice\", \"info\", "
+			    "\"debug\"");
 		c->log_level = l;
 	}
 	if (r < 0 ||
-	    (r = get_path(p, root, "control_socket", c->control_socket,
-			  sizeof(c->control_socket))) < 0 ||
-	    (r = get_str(p, root, "control_group", c->control_group, sizeof(c->control_group))) < 0)
+	    (r = cfg_get_path(p, root, "control_socket", c->control_socket,
+			      sizeof(c->control_socket))) < 0 ||
+	    (r = cfg_get_str(p, root, "control_group", c->control_group,
+			     sizeof(c->control_group))) < 0)
 		return r;
 	if (c->control_group[0] &&
-	    (c->control_group[0] == '-' || !only(c->control_group, "_-.", true, true)))
-		return fail(p, config_setting_get_member(root, "control_group"), NULL,
-			    "must be a group name (letters, digits, '_', '-', '.') or \"\"");
-	if ((r = get_path(p, root, "run_dir", c->run_dir, sizeof(c->run_dir))) < 0 ||
-	    (r = get_path(p, root, "state_dir", c->state_dir, sizeof(c->state_dir))) < 0 ||
-	    (r = get_bool(p, root, "udev", &c->udev)) < 0 ||
-	    (r = get_strings(p, root, "apn_db", c->apn_db[0], sizeof(c->apn_db[0]), CFG_MAX_APN_DB,
-			     &c->n_apn_db)) < 0)
+	    (c->control_group[0] == '-' || !cfg_only(c->control_group, "_-.", true, true)))
+		return cfg_fail(p, config_setting_get_member(root, "control_group"), NULL,
+				"must be a group name (letters, digits, '_', '-', '.') or \"\"");
+	if ((r = cfg_get_path(p, root, "run_dir", c->run_dir, sizeof(c->run_dir))) < 0 ||
+	    (r = cfg_get_path(p, root, "state_dir", c->state_dir, sizeof(c->state_dir))) < 0 ||
+	    (r = cfg_get_bool(p, root, "udev", &c->udev)) < 0 ||
+	    (r = cfg_get_strings(p, root, "apn_db", c->apn_db[0], sizeof(c->apn_db[0]),
+				 CFG_MAX_APN_DB, &c->n_apn_db)) < 0)
 		return r;
 	for (size_t i = 0; i < c->n_apn_db; i++)
 		if (c->apn_db[i][0] != '/')
-			return fail(
+			return cfg_fail(
 			    p,
 			    config_setting_get_elem(config_setting_get_member(root, "apn_db"), i),
 			    NULL, "must be an absolute path");
@@ -670,65 +385,6 @@ static int parse_root(struct parser *p, const config_setting_t *root, struct con
 	    (r = config_bundle_parse(p, root, c)) < 0)
 		return r;
 	return 0;
-}
-
-/* ---- for config_bundle.c (config-internal.h) ---- */
-
-int cfg_fail(struct parser *p, const config_setting_t *s, const char *key, const char *fmt, ...)
-{
-	va_list ap;
-	int r;
-
-	va_start(ap, fmt);
-	r = vfail(p, s, key, fmt, ap);
-	va_end(ap);
-	return r;
-}
-
-int cfg_check_keys(struct parser *p, const config_setting_t *g, const char *const *keys)
-{
-	return check_keys(p, g, keys);
-}
-
-int cfg_get_uint(struct parser *p, const config_setting_t *g, const char *key, unsigned min,
-		 unsigned max, unsigned *out)
-{
-	return get_uint(p, g, key, min, max, out);
-}
-
-int cfg_get_bool(struct parser *p, const config_setting_t *g, const char *key, bool *out)
-{
-	return get_bool(p, g, key, out);
-}
-
-int cfg_get_str(struct parser *p, const config_setting_t *g, const char *key, char *dst,
-		size_t size)
-{
-	return get_str(p, g, key, dst, size);
-}
-
-int cfg_get_path(struct parser *p, const config_setting_t *g, const char *key, char *dst,
-		 size_t size)
-{
-	return get_path(p, g, key, dst, size);
-}
-
-int cfg_get_name(struct parser *p, const config_setting_t *g, const char *key, char *dst,
-		 size_t size)
-{
-	return get_name(p, g, key, dst, size);
-}
-
-int cfg_get_list(struct parser *p, const config_setting_t *g, const char *key, int max,
-		 const config_setting_t **out)
-{
-	return get_list(p, g, key, max, out);
-}
-
-int cfg_get_strings(struct parser *p, const config_setting_t *g, const char *key, char *dst,
-		    size_t size, int max, size_t *count)
-{
-	return get_strings(p, g, key, dst, size, max, count);
 }
 
 /* libconfig 1.5 silently wraps integer literals past 32 bits (4294967596 reads
