@@ -8,6 +8,7 @@ PKGS="build-essential cmake pkg-config clang clang-format python3 \
   libudev-dev libserialport-dev libconfig-dev libmnl-dev libjson-c-dev libsystemd-dev libsodium-dev nettle-dev \
   libcmocka-dev umockdev libumockdev-dev \
   ppp user-mode-linux kmod iproute2 procps psmisc util-linux systemd tshark iperf3 \
+  openvpn mptcpd ethtool \
   mobile-broadband-provider-info"
 missing=""
 for p in $PKGS; do
