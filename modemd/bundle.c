@@ -65,7 +65,8 @@ struct bundle {
 
 	uint64_t tx_pkts, tx_bytes, tx_frames, tx_blocked;
 	uint64_t rx_pkts, rx_plain, rx_rejected;
-	uint64_t tx_resent;	    /* MP fragments sent again after a Protocol-Reject */
+	uint64_t tx_resent;	  /* MP fragments sent again after a Protocol-Reject */
+	uint64_t tx_nulls;	  /* null fragments on idle links (send_nulls) */
 	uint32_t last_resent_seq; /* each number is resent once at most */
 	bool resent_any;
 };
@@ -73,7 +74,7 @@ struct bundle {
 void bundle_config_default(struct bundle_config *c)
 {
 	*c = (struct bundle_config){
-	    .name = "bundle", .txq_max_pkts = 256, .txq_ms = 100, .txq_max_bytes = 2u << 20};
+	    .name = "bundle", .txq_max_pkts = 512, .txq_ms = 200, .txq_max_bytes = 2u << 20};
 	sched_params_default(&c->sched);
 }
 
@@ -278,10 +279,39 @@ static bool any_alive(const struct bundle *b)
 	return false;
 }
 
-/* Multilink: the scheduler's pick, then the fragmenter on each picked
- * link. -EAGAIN when every link is at its cap. */
 /* Longest a link may stay idle towards a plain RFC 1990 peer. */
 #define BUNDLE_PLAIN_ROTATE_US 50000
+/* Towards our own receiver: how long a live link may go without an MP
+ * number while the bundle sends (then it gets a null fragment). */
+#define BUNDLE_NULL_US 20000
+
+/* The receiver gives a hole up once every live link has passed it (RFC
+ * 1990 M, kept in mp_reasm). A link the scheduler leaves idle (slow or far
+ * while the others suffice) never passes anything, so every loss would
+ * wait out the whole reassembly timer. Towards a peer that sends per-link
+ * feedback (ours), such a link gets a null fragment every BUNDLE_NULL_US
+ * while data flows: a few dozen bytes that let a hole go after about the
+ * links' delay spread. A plain peer gets rotation instead (send_now). */
+static void send_nulls(struct bundle *b, uint64_t now)
+{
+	if (b->tx_pkts == 0)
+		return; /* no number sent yet to repeat */
+	for (size_t i = 0; i < b->n_members; i++) {
+		struct plink *pl = b->member[i];
+		const struct linkest *le = plink_est_const(pl);
+		if (linkest_state(le) != LINK_ALIVE || linkest_in_flight(le, now) < 0)
+			continue;
+		uint64_t last = sched_link_last_us(&b->sched, le->id);
+		if (last && now - last < BUNDLE_NULL_US)
+			continue;
+		if (mp_tx_null(b->tx, le->id, frag_tx, b) >= 0)
+			b->tx_nulls++;
+		sched_link_touch(&b->sched, le->id, now);
+	}
+}
+
+/* Multilink: the scheduler's pick, then the fragmenter on each picked
+ * link. -EAGAIN when every link is at its cap. */
 
 static int send_now(struct bundle *b, uint16_t proto, const uint8_t *pkt, size_t len, uint64_t now)
 {
@@ -336,6 +366,8 @@ static int send_now(struct bundle *b, uint16_t proto, const uint8_t *pkt, size_t
 	mp_tx_set_seq(b->tx, seq_end);
 	b->tx_pkts++;
 	b->tx_bytes += len;
+	if (!plain)
+		send_nulls(b, now);
 	return 0;
 }
 
@@ -773,6 +805,7 @@ void bundle_get_stats(const struct bundle *b, struct bundle_stats *st)
 	    .rx_plain = b->rx_plain,
 	    .rx_rejected = b->rx_rejected,
 	    .tx_resent = b->tx_resent,
+	    .tx_nulls = b->tx_nulls,
 	    .txq_pkts = b->txq_n,
 	    .txq_bytes = (uint32_t)b->txq_bytes,
 	    .txq_queued = b->txq_queued,

@@ -46,8 +46,8 @@ struct bundle_config {
 	 * txq_max_bytes); beyond that the oldest is dropped (counted). A packet
 	 * queued longer than 5 x txq_ms is dropped too. txq_max_pkts 0: no
 	 * queue, bundle_send returns -EAGAIN as before. */
-	uint32_t txq_max_pkts;	/* 256 */
-	uint32_t txq_ms;	/* 100 */
+	uint32_t txq_max_pkts;	/* 512 */
+	uint32_t txq_ms;	/* 200 */
 	uint32_t txq_max_bytes; /* 2 MiB */
 };
 
@@ -123,6 +123,7 @@ struct bundle_stats {
 	uint64_t rx_plain;    /* of which arrived as plain (non-MP) frames */
 	uint64_t rx_rejected; /* packets Protocol-Rejected */
 	uint64_t tx_resent;   /* MP fragments resent after the peer rejected them */
+	uint64_t tx_nulls;    /* null fragments sent on idle links (moves the peer's M) */
 	uint32_t txq_pkts;    /* transmit queue now */
 	uint32_t txq_bytes;
 	uint64_t txq_queued;  /* packets that had to wait in the queue */

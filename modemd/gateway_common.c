@@ -210,9 +210,11 @@ json_object *bd_bundle_json(const struct bundle *b)
 	json_object_object_add(o, "rx_packets", ju64(st.rx_pkts));
 	json_object_object_add(o, "rx_rejected", ju64(st.rx_rejected));
 	json_object_object_add(o, "tx_resent", ju64(st.tx_resent));
+	json_object_object_add(o, "tx_nulls", ju64(st.tx_nulls));
 	json_object_object_add(o, "reasm_wait_ms", ju64(st.reasm_wait_ms));
 	json_object_object_add(o, "reasm_lost", ju64(st.reasm.lost));
 	json_object_object_add(o, "reasm_late", ju64(st.reasm.late));
 	json_object_object_add(o, "reasm_duplicates", ju64(st.reasm.duplicates));
+	json_object_object_add(o, "reasm_nulls", ju64(st.reasm.nulls));
 	return o;
 }

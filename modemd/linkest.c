@@ -5,6 +5,13 @@
 #include <string.h>
 
 #define US_PER_S 1000000ULL
+/* Queueing beyond the path's base RTT that marks a rate sample as taken
+ * against a standing queue (see queue_backed). */
+#define LINKEST_SAT_QUEUE_US  20000ULL
+#define LINKEST_SAT_MIN_BYTES 3000ULL
+#define LINKEST_SENT_STEP_US  20000ULL
+#define LINKEST_LOSS_SLACK_US 300000ULL
+#define LINKEST_SAT_VALID_US  500000ULL
 
 const char *link_liveness_to_string(enum link_liveness s)
 {
@@ -114,9 +121,23 @@ void linkest_init(struct linkest *le, uint32_t id, const struct linkest_params *
 
 void linkest_on_send(struct linkest *le, uint64_t now_us, uint32_t bytes)
 {
-	(void)now_us;
 	le->bytes_sent += bytes;
 	le->pkts_sent++;
+	/* Log bytes_sent over time: one entry per step, the newest updated. */
+	if (le->sent_n) {
+		uint32_t last = (le->sent_head + le->sent_n - 1) % LINKEST_SENT_LOG;
+		if (now_us - le->sent_log[last].t_us < LINKEST_SENT_STEP_US) {
+			le->sent_log[last].bytes = le->bytes_sent;
+			return;
+		}
+	}
+	if (le->sent_n == LINKEST_SENT_LOG) {
+		le->sent_head = (le->sent_head + 1) % LINKEST_SENT_LOG;
+		le->sent_n--;
+	}
+	uint32_t i = (le->sent_head + le->sent_n++) % LINKEST_SENT_LOG;
+	le->sent_log[i].t_us = now_us;
+	le->sent_log[i].bytes = le->bytes_sent;
 }
 
 static uint64_t lost_bytes(const struct linkest *le)
@@ -269,8 +290,8 @@ static void rate_sample(struct linkest *le, uint64_t now_us, uint64_t rate, bool
 	uint64_t cur = wf_get(&le->max_rate);
 	/* A sample taken while we did not fill the pipe only says "at least
 	 * this much"; it may raise the estimate but never lower it. */
-	if (app_limited && le->max_rate.valid && rate < cur)
-		return;
+	if (app_limited && (!le->max_rate.valid || rate < cur))
+		return; /* nor start it: an idle link would look slow for good */
 	wf_update(&le->max_rate, true, le->p.rate_window_us, now_us, rate);
 	if (!le->in_startup || app_limited)
 		return;
@@ -287,6 +308,79 @@ static void rate_sample(struct linkest *le, uint64_t now_us, uint64_t rate, bool
 		/* Three rounds without 25 % growth: the link is full. */
 		le->in_startup = false;
 		le->cycle_start_us = now_us;
+	}
+}
+
+/* bytes_sent as of time t (from the log; entries are at most one step
+ * early), 0 if the log does not reach back that far. */
+static uint64_t sent_by(const struct linkest *le, uint64_t t)
+{
+	uint64_t v = 0;
+	for (uint32_t k = 0; k < le->sent_n; k++) {
+		const uint32_t i = (le->sent_head + k) % LINKEST_SENT_LOG;
+		if (le->sent_log[i].t_us + LINKEST_SENT_STEP_US > t)
+			break;
+		v = le->sent_log[i].bytes;
+	}
+	return v;
+}
+
+/* Was a queue standing on the link when this record was written? Yes if
+ * data we sent long enough ago to have arrived over an empty path (base
+ * RTT plus LINKEST_SAT_QUEUE_US) had still not arrived: then the link, not
+ * we, set the pace of the sample. Data sent since does not count, or a
+ * burst just sent would make an idle link look full. */
+static bool queue_backed(const struct linkest *le, uint64_t now_us)
+{
+	uint64_t mr = linkest_min_rtt_us(le);
+	if (!mr || now_us < mr + LINKEST_SAT_QUEUE_US)
+		return false;
+	uint64_t then = sent_by(le, now_us - mr - LINKEST_SAT_QUEUE_US);
+	uint64_t done = le->fb_bytes_rx + lost_bytes(le) + le->inflight_forgiven;
+	return then > done + LINKEST_SAT_MIN_BYTES;
+}
+
+/* A queue-backed sample is what the link carries now. A cellular link's
+ * capacity falls as often as it rises; the max filter alone would hold an
+ * old peak for its whole window and keep queueing into it (bufferbloat on
+ * that link, late arrivals, held reassembly). So the estimate follows it
+ * down at once, smoothed over the last two such samples. */
+static void rate_capacity(struct linkest *le, uint64_t now_us, uint64_t rate)
+{
+	uint64_t est = rate;
+	if (le->sat_rate && now_us - le->sat_us <= 4ULL * le->p.rate_min_interval_us + 200000)
+		est = (rate + le->sat_rate) / 2;
+	le->sat_rate = rate;
+	le->sat_us = now_us;
+	wf_update(&le->max_rate, true, le->p.rate_window_us, now_us, est);
+	le->sat_est = est;
+	if (le->in_startup) {
+		/* A standing queue: the link is full, startup is over. */
+		le->in_startup = false;
+		le->cycle_start_us = now_us;
+	}
+}
+
+/* What was sent before now - horizon and is still not reported received
+ * (nor written off) will not be: a queue on the path dropped it. Counting
+ * it in flight for ever would make the link look full (the scheduler avoids
+ * it) and its rate samples look queue-backed. The horizon covers an RTO,
+ * two feedback intervals and the longest queue we expect to wait in. */
+static void write_off_lost(struct linkest *le, uint64_t now_us)
+{
+	uint64_t horizon = (uint64_t)linkest_rto_us(le) + LINKEST_LOSS_SLACK_US;
+	if (!le->srtt_us || now_us < horizon)
+		return;
+	uint64_t before = now_us - horizon, sent_then = 0;
+	while (le->sent_n && le->sent_log[le->sent_head].t_us <= before) {
+		sent_then = le->sent_log[le->sent_head].bytes;
+		le->sent_head = (le->sent_head + 1) % LINKEST_SENT_LOG;
+		le->sent_n--;
+	}
+	uint64_t done = le->fb_bytes_rx + lost_bytes(le) + le->inflight_forgiven;
+	if (sent_then > done) {
+		le->inflight_forgiven += sent_then - done;
+		le->lost_bytes_est += sent_then - done;
 	}
 }
 
@@ -336,6 +430,7 @@ int linkest_on_feedback(struct linkest *le, uint64_t now_us, const struct link_f
 	le->fb_bytes_rx += db;
 	le->fb_pkts_rx += dp;
 	le->fb_pkts_lost += dl;
+	write_off_lost(le, now_us);
 	if (dp + dl > 0) {
 		int64_t sample = (int64_t)(dl * US_PER_S / (dp + dl));
 		int64_t loss = le->loss_ppm;
@@ -363,7 +458,10 @@ int linkest_on_feedback(struct linkest *le, uint64_t now_us, const struct link_f
 	 * light traffic like pings, says nothing about capacity and must not
 	 * erase the estimate or end startup. */
 	(void)inflight_before;
-	rate_sample(le, now_us, rate, !le->blocked);
+	if (queue_backed(le, now_us))
+		rate_capacity(le, now_us, rate);
+	else
+		rate_sample(le, now_us, rate, !le->blocked);
 	le->blocked = false;
 	le->rs_ts_us = fb->rx_ts_us;
 	le->rs_bytes = le->fb_bytes_rx;
@@ -456,9 +554,21 @@ uint32_t linkest_rto_us(const struct linkest *le)
 	return r > UINT32_MAX ? UINT32_MAX : (uint32_t)r;
 }
 
-uint64_t linkest_rate_Bps(const struct linkest *le)
+/* The windowed maximum, or for a while after a queue-backed sample what
+ * that sample showed (the link's capacity now, often below its recent
+ * best). It expires so that a link that fell to nothing (a coverage gap)
+ * is tried again at its recent best, and measured again. */
+static uint64_t cur_rate(const struct linkest *le, uint64_t now_us)
 {
 	uint64_t r = wf_get(&le->max_rate);
+	if (le->sat_us && le->sat_est < r && now_us - le->sat_us < LINKEST_SAT_VALID_US)
+		return le->sat_est;
+	return r;
+}
+
+uint64_t linkest_rate_Bps(const struct linkest *le)
+{
+	uint64_t r = cur_rate(le, le->fb_last_us);
 	if (r)
 		return r;
 	return le->p.rate_hint_Bps ? le->p.rate_hint_Bps : le->dly_rate;
@@ -466,7 +576,7 @@ uint64_t linkest_rate_Bps(const struct linkest *le)
 
 uint64_t linkest_sched_rate_Bps(const struct linkest *le, uint64_t now_us)
 {
-	uint64_t r = wf_get(&le->max_rate);
+	uint64_t r = cur_rate(le, now_us);
 	if (r == 0) /* the delay-based rate probes by growing: no gain */
 		return le->p.rate_hint_Bps ? le->p.rate_hint_Bps : le->dly_rate;
 	if (le->in_startup)
@@ -499,6 +609,7 @@ int64_t linkest_in_flight_est(const struct linkest *le, uint64_t now_us)
 	 * schedule for (with startup/probe gain, so the estimate can grow),
 	 * or the cap would allow one cap's worth per feedback interval and the
 	 * rate could never rise above what it already is. */
-	uint64_t drained = linkest_sched_rate_Bps(le, now_us) * (now_us - le->fb_last_us) / US_PER_S;
+	uint64_t drained =
+	    linkest_sched_rate_Bps(le, now_us) * (now_us - le->fb_last_us) / US_PER_S;
 	return (uint64_t)raw > drained ? raw - (int64_t)drained : 0;
 }

@@ -40,6 +40,8 @@ struct winfilt {
 	bool valid;
 };
 
+#define LINKEST_SENT_LOG 64
+
 struct linkest_params {
 	uint32_t min_rtt_window_us;    /* base delay = min RTT over this window (10 s) */
 	uint32_t rate_window_us;       /* delivery rate = max sample over this window (2 s) */
@@ -89,13 +91,25 @@ struct linkest {
 	uint64_t fb_bytes_rx;
 	uint64_t fb_pkts_rx;
 	uint64_t fb_pkts_lost;
-	uint64_t inflight_forgiven; /* bytes written off (link died, counter reset) */
-	bool fb_valid;		    /* a baseline feedback record has been seen */
+	uint64_t inflight_forgiven; /* bytes written off (link died, counter reset, lost) */
+	/* bytes_sent at past moments (oldest first, one per LINKEST_SENT_STEP_US
+	 * at most): what was sent long enough ago and is still not reported
+	 * received was lost (our receiver reports no per-link losses). */
+	struct {
+		uint64_t t_us;
+		uint64_t bytes;
+	} sent_log[LINKEST_SENT_LOG];
+	uint32_t sent_head, sent_n;
+	uint64_t lost_bytes_est; /* written off that way, for stats */
+	bool fb_valid;		 /* a baseline feedback record has been seen */
 	struct link_feedback fb_last;
 	uint64_t fb_last_us; /* our clock when the last feedback arrived */
 	uint32_t rs_ts_us;   /* start of the current rate sample (receiver clock) */
 	uint64_t rs_bytes;   /* fb_bytes_rx at that start */
-	bool blocked;        /* demand exceeded the cap since the sample began */
+	bool blocked;	     /* demand exceeded the cap since the sample began */
+	uint64_t sat_rate;   /* last queue-backed rate sample (0 = none) */
+	uint64_t sat_est;    /* capacity now, from the last two such samples */
+	uint64_t sat_us;     /* when the last one came */
 
 	/* Delay-based rate (no feedback): see linkest_params. */
 	uint64_t dly_rate;	 /* bytes/s, 0 = not started (no RTT sample yet) */

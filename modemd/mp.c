@@ -161,6 +161,19 @@ static size_t link_mru(const struct mp_tx *tx, const struct mp_tx_link *l)
 	return l->mru < tx->cfg.max_mru ? l->mru : tx->cfg.max_mru;
 }
 
+int mp_tx_null(struct mp_tx *tx, uint32_t link, mp_tx_cb cb, void *ctx)
+{
+	struct wbuf w = wbuf_make(tx->frame + MP_TX_HEADROOM, tx->cfg.max_mru);
+
+	/* The last number sent, not a new one: a new number on a slow link
+	 * would be a hole at the peer until it arrived. */
+	uint32_t seq = (tx->seq - 1) & mp_seq_mask(tx->cfg.short_seq);
+	mp_hdr_encode(&w, tx->cfg.short_seq, true, true, seq);
+	if (!wbuf_ok(&w))
+		return -EINVAL;
+	return cb(ctx, link, w.p, w.len);
+}
+
 int mp_fragment(struct mp_tx *tx, uint16_t proto, const uint8_t *data, size_t len,
 		const struct mp_tx_link *links, size_t n_links, mp_tx_cb cb, void *ctx)
 {

@@ -107,3 +107,9 @@ void mp_tx_set_seq(struct mp_tx *tx, uint32_t seq);
  * -EINVAL for an unusable link list, or the callback's error. */
 int mp_fragment(struct mp_tx *tx, uint16_t proto, const uint8_t *data, size_t len,
 		const struct mp_tx_link *links, size_t n_links, mp_tx_cb cb, void *ctx);
+/* A null fragment (B+E, no data) on one link, numbered like the last
+ * fragment sent (call only after one was): it carries nothing but moves
+ * that link's last number on at the peer, so an idle link stops holding
+ * back loss detection (RFC 1990 M). Only for a peer known to discard it
+ * (ours: mp_reasm); returns the callback's result. */
+int mp_tx_null(struct mp_tx *tx, uint32_t link, mp_tx_cb cb, void *ctx);

@@ -671,6 +671,14 @@ int mp_reasm_push(struct mp_reasm *r, uint32_t id, uint32_t seq, bool b, bool e,
 	uint64_t w = mp_seq_widen(seq, r->next, r->cfg.short_seq);
 	link_saw(r, l, w, now);
 	late_decay(r, now);
+	if (b && e && len == 0) {
+		/* A null fragment (mp_tx_null): the sender's last number, sent
+		 * on a link it leaves idle. It only says "this link has passed
+		 * w": never stored, so it cannot stand in for real data. */
+		r->st.nulls++;
+		process(r, now);
+		return 0;
+	}
 
 	if (w < r->next) {
 		/* Before anything left, an earlier number is the true start. */

@@ -65,6 +65,7 @@ struct mp_reasm_stats {
 	uint64_t overflow;	 /* fragments dropped to stay within the memory bound */
 	uint64_t malformed;	 /* bad headers, bad inner protocol, packets above the MRRU */
 	uint64_t wait_raised;	 /* late arrivals that raised the learned wait */
+	uint64_t nulls;		 /* null fragments (B+E, no data): not delivered */
 };
 
 struct mp_reasm;

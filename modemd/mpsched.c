@@ -213,8 +213,11 @@ static bool under_cap(const struct sched *s, const struct sched_link *l, uint64_
 	if (l->in.rate_Bps == 0) {
 		cap = s->p.probe_window;
 	} else {
+		/* The base RTT, not the smoothed one: queueing we caused would
+		 * otherwise raise the cap that let it build (bufferbloat feeding
+		 * itself on a link whose capacity just fell). */
 		uint64_t rtt =
-		    l->in.in_flight >= 0 ? (l->in.rtt_us ? l->in.rtt_us : l->in.min_rtt_us) : 0;
+		    l->in.in_flight >= 0 ? (l->in.min_rtt_us ? l->in.min_rtt_us : l->in.rtt_us) : 0;
 		cap = l->in.rate_Bps * (rtt + s->p.margin_us) / US_PER_S;
 	}
 	return out + size <= cap;
@@ -377,6 +380,21 @@ uint64_t sched_arrival_us(const struct sched *s, uint32_t id, uint64_t now_us, u
 	if (i < 0 || s->link[i].in.state == LINK_DEAD)
 		return UINT64_MAX;
 	return arrival(s, &s->link[i], now_us, size);
+}
+
+uint64_t sched_link_last_us(const struct sched *s, uint32_t id)
+{
+	int i = slot_of(s, id);
+	return i >= 0 && s->link[i].picked ? s->link[i].last_pick_us : 0;
+}
+
+void sched_link_touch(struct sched *s, uint32_t id, uint64_t now_us)
+{
+	int i = slot_of(s, id);
+	if (i < 0)
+		return;
+	s->link[i].last_pick_us = now_us;
+	s->link[i].picked = true;
 }
 
 int sched_link_stats(const struct sched *s, uint32_t id, uint64_t *bytes, uint64_t *pkts)

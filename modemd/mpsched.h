@@ -8,7 +8,7 @@
  * The virtual queue is a fluid model kept here: each packet picked adds S,
  * and it drains at the link's rate. The measured term (from receiver
  * feedback) corrects it when a link delivers less than its estimate. A link
- * never gets more in flight than rate * (rtt + margin).
+ * never gets more in flight than rate * (min rtt + margin).
  *
  * Pure and deterministic: no I/O, no allocation, no clock; the owner feeds
  * link estimates (usually from linkest) and now_us. */
@@ -33,7 +33,7 @@ int sched_policy_from_string(const char *s);
 struct sched_params {
 	enum sched_policy policy;
 	unsigned copies;	 /* redundant: links per packet (2) */
-	uint32_t margin_us;	 /* in-flight cap = rate * (rtt + margin) (100 ms) */
+	uint32_t margin_us;	 /* in-flight cap = rate * (min rtt + margin) (100 ms) */
 	uint64_t probe_rate_Bps; /* rate assumed for a link whose rate is unknown (1 Mbit/s) */
 	uint32_t probe_window;	 /* in-flight cap of such a link, bytes (16 KiB) */
 	/* earliest: a live link left unused this long takes the next packet if
@@ -104,6 +104,11 @@ uint64_t sched_next_ready_us(const struct sched *s, uint64_t now_us, uint32_t si
 /* Arrival time the scheduler predicts for size bytes on a link (no commit);
  * UINT64_MAX for an unknown or dead link. For tests and mpctl. */
 uint64_t sched_arrival_us(const struct sched *s, uint32_t id, uint64_t now_us, uint32_t size);
+
+/* When a link last took a packet (a pick, or sched_link_touch for traffic
+ * sent outside the scheduler); 0 if never or unknown id. */
+uint64_t sched_link_last_us(const struct sched *s, uint32_t id);
+void sched_link_touch(struct sched *s, uint32_t id, uint64_t now_us);
 
 /* Traffic shares for mpctl: bytes picked per link (copies count on each
  * link) and that link's share of all bytes picked, in permille. */

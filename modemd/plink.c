@@ -235,7 +235,7 @@ static void lcp_layer_up(void *ctx, const struct lcp_result *res)
 	pl->authed = false;
 	pl->closing = false;
 	pl->peer_name[0] = 0;
-	pl->fb_bytes = pl->fb_pkts = 0;
+	pl->fb_bytes = pl->fb_pkts = pl->fb_pkts_reported = 0;
 	pl->fb_seq_valid = false;
 	pl->fb_max_seq = 0;
 	set_phase(pl, PLINK_AUTHENTICATE);
@@ -427,7 +427,13 @@ static void fb_timer_fired(void *arg)
 	int n = vendor_feedback_encode(buf, sizeof(buf), pl->res.our_magic, &fb);
 	if (n > 0 && lcp_send_vendor(pl->lcp, buf, (size_t)n) >= 0)
 		pl->st.feedback_tx++;
-	t_arm(pl, pl->t_fb, pl->c.feedback_interval_ms);
+	/* While data flows, report more often: the sender's rate estimate
+	 * tracks a cellular link's capacity only as fast as these come. */
+	uint32_t next = pl->c.feedback_interval_ms;
+	if (pl->fb_pkts != pl->fb_pkts_reported && next > PLINK_FEEDBACK_BUSY_MS)
+		next = PLINK_FEEDBACK_BUSY_MS;
+	pl->fb_pkts_reported = pl->fb_pkts;
+	t_arm(pl, pl->t_fb, next);
 	leave(pl);
 }
 

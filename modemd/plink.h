@@ -64,10 +64,11 @@ enum plink_phase {
 };
 const char *plink_phase_name(enum plink_phase p);
 
-#define PLINK_NAME_MAX	  24
-#define PLINK_MAX_FRAME	  8192 /* largest datagram we build (plain frames, LCP) */
-#define PLINK_ECHO_MS	  100
-#define PLINK_FEEDBACK_MS 100
+#define PLINK_NAME_MAX	       24
+#define PLINK_MAX_FRAME	       8192 /* largest datagram we build (plain frames, LCP) */
+#define PLINK_ECHO_MS	       100
+#define PLINK_FEEDBACK_MS      100
+#define PLINK_FEEDBACK_BUSY_MS 40 /* while MP data arrives on the link */
 
 struct plink_config {
 	uint32_t id;		 /* unique per bundle side: MP/scheduler link id */

@@ -121,6 +121,38 @@ static void test_two_links_interleaved(void **state)
 	mp_reasm_free(r);
 }
 
+/* A link the sender leaves idle holds M back: a hole on the busy link
+ * waits for the timer. A null fragment (B+E, no data, the sender's last
+ * number) on the idle link moves its number on, and the hole goes at once;
+ * the null itself is never delivered and never takes the place of data. */
+static void test_null_fragment_moves_m(void **state)
+{
+	struct cap c;
+	struct mp_reasm *r = mk(&c, false, 0);
+
+	(void)state;
+	mp_reasm_link_add(r, 1, 0);
+	mp_reasm_link_add(r, 2, 0);
+	frag(r, 2, 0, "BE", 'a', 0); /* link 2 spoke once, then went idle */
+	frag(r, 1, 1, "BE", 'b', 1);
+	/* 2 is lost on link 1; 3 and 4 arrive: link 2 still holds M at 0. */
+	frag(r, 1, 3, "BE", 'd', 2);
+	frag(r, 1, 4, "BE", 'e', 3);
+	assert_string_equal(got(&c), "a|b|");
+	/* The null repeats number 4 on link 2: it arrived, nothing missing. */
+	assert_int_equal(mp_reasm_push(r, 2, 4, true, true, NULL, 0, 4), 0);
+	assert_string_equal(got(&c), "a|b|d|e|");
+	assert_int_equal(mp_reasm_stats(r)->lost, 1);
+	assert_int_equal(mp_reasm_stats(r)->nulls, 1);
+	assert_int_equal(mp_reasm_stats(r)->malformed, 0);
+	/* A null that overtakes the data it repeats does not displace it. */
+	assert_int_equal(mp_reasm_push(r, 2, 5, true, true, NULL, 0, 5), 0);
+	frag(r, 1, 5, "BE", 'f', 6);
+	assert_string_equal(got(&c), "a|b|d|e|f|");
+	assert_int_equal(mp_reasm_stats(r)->duplicates, 0);
+	mp_reasm_free(r);
+}
+
 static void test_loss_detected_by_m(void **state)
 {
 	struct cap c;
@@ -756,6 +788,7 @@ int main(void)
 	    cmocka_unit_test(test_in_order_single_link),
 	    cmocka_unit_test(test_two_links_interleaved),
 	    cmocka_unit_test(test_loss_detected_by_m),
+	    cmocka_unit_test(test_null_fragment_moves_m),
 	    cmocka_unit_test(test_reorder_within_link),
 	    cmocka_unit_test(test_silent_link_no_stall),
 	    cmocka_unit_test(test_link_leaving_mid_packet),
