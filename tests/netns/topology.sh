@@ -3,7 +3,8 @@
 # a gateway namespace and a receiver namespace, each path its own subnet,
 # optionally rate-shaped with TBF per direction. Usage: docs/transport.md.
 #
-#   topology.sh up    PREFIX NPATHS [SHAPE...]   create (prints the info lines)
+#   topology.sh up    PREFIX NPATHS [--emulated] [SHAPE...]
+#                                                create (prints the info lines)
 #   topology.sh down  PREFIX                     delete everything
 #   topology.sh info  PREFIX                     KEY=VALUE lines, for `eval`/source
 #   topology.sh check PREFIX                     ping every path both ways
@@ -18,6 +19,15 @@
 # .1 / ::1); the receiver also has 10.201.0.1 and fd00:201::1 on lo (its
 # "public" address). The gateway's default routes point at path 1 only:
 # using the other paths is the engine's job (route_link_policy).
+#
+# --emulated: a third namespace PREFIXem sits in the middle of every path,
+# gateway pathK <-> em gK and em rK <-> receiver pathK (two veth pairs, same
+# addresses as without it), for the link emulator (tests/linkem, docs/linkem.md)
+# to bridge gK <-> rK; nothing crosses until linkem runs there. Offloads
+# (TSO/GSO/GRO/tx checksum) are off on all four ends so packets cross as real
+# MTU-sized frames; the em namespace has IPv6 disabled and no addresses, so
+# it sends nothing of its own. `info` then adds EM_NS and PATHk_EM_GW_IF /
+# PATHk_EM_RX_IF.
 set -euo pipefail
 
 MAX_PATHS=16
@@ -54,13 +64,27 @@ info() {
 	echo "PATHS=$n"
 	echo "RX_ADDR=$RX_ADDR"
 	echo "RX_ADDR6=$RX_ADDR6"
+	if ns_exists "${p}em"; then
+		echo "EM_NS=${p}em"
+	fi
 	for ((k = 1; k <= n; k++)); do
 		echo "PATH${k}_IF=path$k"
 		echo "PATH${k}_GW_ADDR=10.200.$k.2"
 		echo "PATH${k}_RX_ADDR=10.200.$k.1"
 		echo "PATH${k}_GW_ADDR6=fd00:200:$k::2"
 		echo "PATH${k}_RX_ADDR6=fd00:200:$k::1"
+		if ns_exists "${p}em"; then
+			echo "PATH${k}_EM_GW_IF=g$k"
+			echo "PATH${k}_EM_RX_IF=r$k"
+		fi
 	done
+}
+
+# offloads_off NS IF: the emulator must see (and send) real frames.
+offloads_off() {
+	command -v ethtool >/dev/null || die "ethtool not installed (Debian: ethtool)"
+	ip netns exec "$1" ethtool -K "$2" tso off gso off gro off tx off >/dev/null 2>&1 ||
+		die "ethtool could not turn offloads off on $2 in $1"
 }
 
 # shape NS IF SPEC: SPEC is RATE[,burst=SIZE][,latency=TIME]
@@ -83,8 +107,17 @@ shape() {
 }
 
 up() {
-	local p=$1 n=$2 k spec dirs
+	local p=$1 n=$2 k spec dirs emulated=0 a
+	local -a shapes=()
 	shift 2
+	for a in "$@"; do
+		if [ "$a" = --emulated ]; then
+			emulated=1
+		else
+			shapes+=("$a")
+		fi
+	done
+	set -- ${shapes[@]+"${shapes[@]}"}
 	if ! [[ $n =~ ^[0-9]+$ ]] || ((n < 1 || n > MAX_PATHS)); then
 		die "NPATHS must be 1..$MAX_PATHS"
 	fi
@@ -94,7 +127,7 @@ up() {
 		k=${BASH_REMATCH[1]}
 		((k >= 1 && k <= n)) || die "SHAPE '$spec': no path $k"
 	done
-	if ns_exists "${p}gw" || ns_exists "${p}rx"; then
+	if ns_exists "${p}gw" || ns_exists "${p}rx" || ns_exists "${p}em"; then
 		die "topology '$p' exists already (topology.sh down $p)"
 	fi
 	# Half-built is worse than nothing: any failure from here removes it.
@@ -110,8 +143,27 @@ up() {
 	# Answer ARP only for addresses on the asking link, like a real
 	# router: traffic for RX_ADDR must be routed, not assumed on-link.
 	ip netns exec "${p}rx" sysctl -qw net.ipv4.conf.all.arp_ignore=1
+	if ((emulated)); then
+		ip netns add "${p}em"
+		ip -n "${p}em" link set lo up
+		# Before the interfaces exist, so they never get an IPv6 address.
+		ip netns exec "${p}em" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+		ip netns exec "${p}em" sysctl -qw net.ipv6.conf.default.disable_ipv6=1
+	fi
 	for ((k = 1; k <= n; k++)); do
-		$g link add "path$k" type veth peer name "path$k" netns "${p}rx"
+		if ((emulated)); then
+			local e="ip -n ${p}em"
+			$e link add "g$k" type veth peer name "path$k" netns "${p}gw"
+			$e link add "r$k" type veth peer name "path$k" netns "${p}rx"
+			$e link set "g$k" up
+			$e link set "r$k" up
+			offloads_off "${p}em" "g$k"
+			offloads_off "${p}em" "r$k"
+			offloads_off "${p}gw" "path$k"
+			offloads_off "${p}rx" "path$k"
+		else
+			$g link add "path$k" type veth peer name "path$k" netns "${p}rx"
+		fi
 		$g addr add "10.200.$k.2/24" dev "path$k"
 		$g addr add "fd00:200:$k::2/64" dev "path$k" nodad
 		$r addr add "10.200.$k.1/24" dev "path$k"
@@ -134,7 +186,7 @@ up() {
 
 down() {
 	local p=$1 ns
-	for ns in "${p}gw" "${p}rx"; do
+	for ns in "${p}gw" "${p}em" "${p}rx"; do
 		if ns_exists "$ns"; then
 			ip netns del "$ns"
 		fi
@@ -176,7 +228,7 @@ check() {
 cmd=${1:-}
 case $cmd in
 up)
-	(($# >= 3)) || die "usage: topology.sh up PREFIX NPATHS [SHAPE...]"
+	(($# >= 3)) || die "usage: topology.sh up PREFIX NPATHS [--emulated] [SHAPE...]"
 	check_prefix "$2"
 	need_root
 	up "${@:2}"
