@@ -12,9 +12,9 @@ enum apn_auth { APN_AUTH_ANY = 0, APN_AUTH_NONE, APN_AUTH_PAP, APN_AUTH_CHAP };
 enum apn_dial_kind { APN_DIAL_3GPP = 0, APN_DIAL_CDMA };
 
 struct apn_profile {
-	char plmn[8];      /* "46001" */
+	char plmn[8];	   /* "46001" */
 	char provider[64]; /* "China Unicom" */
-	char apn[64];      /* may be empty for CDMA */
+	char apn[64];	   /* may be empty for CDMA */
 	char number[32];   /* "*99#" */
 	char user[64];
 	char password[64];
@@ -32,9 +32,9 @@ struct apn_db *apn_db_free(struct apn_db *db);
 size_t apn_db_count(const struct apn_db *db);
 
 /* Limits a database file must respect (errors, never truncation). */
-#define APN_DB_MAX_CARRIERS       20000
-#define APN_DB_MAX_PLMNS          64       /* per carrier */
-#define APN_DB_MAX_BYTES          (16u << 20)
+#define APN_DB_MAX_CARRIERS 20000
+#define APN_DB_MAX_PLMNS    64 /* per carrier */
+#define APN_DB_MAX_BYTES    (16u << 20)
 
 /* Same as apn_db_load from text (tests, fuzzing); name is used in messages
  * and sources ("name:line"). text need not be NUL-terminated. */

@@ -19,7 +19,7 @@ enum at_result {
 	AT_RES_NO_ANSWER,
 	AT_RES_NO_DIALTONE,
 	AT_RES_CONNECT,
-	AT_RES_TIMEOUT,   /* no final result code in time */
+	AT_RES_TIMEOUT,	  /* no final result code in time */
 	AT_RES_CANCELLED, /* channel closed or at_cancel_all() */
 };
 
@@ -27,8 +27,8 @@ enum at_result {
 
 struct at_response {
 	enum at_result result;
-	int err;                    /* +CME/+CMS error number, or -1 */
-	const char *final;          /* the final line as received ("" on timeout) */
+	int err;			 /* +CME/+CMS error number, or -1 */
+	const char *final;		 /* the final line as received ("" on timeout) */
 	const char *lines[AT_MAX_LINES]; /* intermediate (information) lines */
 	size_t n_lines;
 };
@@ -49,8 +49,7 @@ struct at_chan *at_close(struct at_chan *ch);
  * closed first (done may be NULL). Returns 0 or -errno (-ENOSPC: queue of 32
  * full; -EINVAL: empty, over 512 bytes, control characters, timeout 0;
  * -ENOTCONN: the port is dead). Every callback may call at_close(). */
-int at_send(struct at_chan *ch, const char *cmd, unsigned timeout_ms, at_done_cb done,
-	    void *data);
+int at_send(struct at_chan *ch, const char *cmd, unsigned timeout_ms, at_done_cb done, void *data);
 /* Drop queued and in-flight commands; their callbacks get AT_RES_CANCELLED. */
 void at_cancel_all(struct at_chan *ch);
 const char *at_chan_path(const struct at_chan *ch);

@@ -5,8 +5,8 @@
 
 enum at_sim_state {
 	AT_SIM_READY,
-	AT_SIM_PIN,    /* "SIM PIN" */
-	AT_SIM_PUK,    /* "SIM PUK" */
+	AT_SIM_PIN, /* "SIM PIN" */
+	AT_SIM_PUK, /* "SIM PUK" */
 	AT_SIM_PIN2,
 	AT_SIM_PUK2,
 	AT_SIM_PH_NET, /* "PH-NET PIN" and other PH- locks */
@@ -27,19 +27,19 @@ enum at_reg_state {
 };
 
 struct at_reg {
-	int which;  /* 0 CREG, 1 CGREG, 2 CEREG */
+	int which; /* 0 CREG, 1 CGREG, 2 CEREG */
 	enum at_reg_state stat;
-	int act;    /* access technology if given, else -1 */
+	int act; /* access technology if given, else -1 */
 };
 
 struct at_signal {
-	int rssi_dbm;   /* from CSQ; 0 when unknown */
-	int csq;        /* 0..31, 99 unknown */
-	int rsrp_dbm;   /* from CPSI (LTE), 0 unknown */
-	int rsrq_db10;  /* RSRQ in tenths of dB, 0 unknown */
-	int sinr_db10;  /* SINR in tenths of dB, 0 unknown */
+	int rssi_dbm;	  /* from CSQ; 0 when unknown */
+	int csq;	  /* 0..31, 99 unknown */
+	int rsrp_dbm;	  /* from CPSI (LTE), 0 unknown */
+	int rsrq_db10;	  /* RSRQ in tenths of dB, 0 unknown */
+	int sinr_db10;	  /* SINR in tenths of dB, 0 unknown */
 	char sysmode[16]; /* "LTE", "WCDMA", "GSM", "NO SERVICE" from CPSI */
-	char plmn[8];     /* from CPSI "460-01" -> "46001", may be empty */
+	char plmn[8];	  /* from CPSI "460-01" -> "46001", may be empty */
 };
 
 /* "+CPIN: READY" */

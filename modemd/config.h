@@ -14,12 +14,12 @@
 #define CFG_PATH_MAX 256
 
 /* Upper bounds on what a config file can make us allocate. */
-#define CFG_MAX_MODELS 64         /* user entries, on top of the built-ins */
+#define CFG_MAX_MODELS	      64 /* user entries, on top of the built-ins */
 #define CFG_MAX_STATIC_MODEMS 32
-#define CFG_MAX_SIMS 256
-#define CFG_MAX_PLMNS 256
-#define CFG_MAX_APN_DB 4
-#define CFG_MAX_PPPD_OPTIONS 8
+#define CFG_MAX_SIMS	      256
+#define CFG_MAX_PLMNS	      256
+#define CFG_MAX_APN_DB	      4
+#define CFG_MAX_PPPD_OPTIONS  8
 
 /* One row of the USB model table: which tty (by USB interface number) is the
  * AT control port and which the PPP data port. */
@@ -53,20 +53,20 @@ struct cfg_plmn {
 };
 
 struct cfg_dial {
-	unsigned at_timeout_ms;           /* default per AT command, 5000 */
+	unsigned at_timeout_ms;		  /* default per AT command, 5000 */
 	unsigned registration_timeout_ms; /* 90000 */
-	unsigned backoff_initial_ms;      /* 2000 */
-	unsigned backoff_max_ms;          /* 300000 */
-	unsigned reset_after_failures;    /* 4 */
-	unsigned signal_refresh_ms;       /* 30000 */
-	unsigned connect_timeout_ms;      /* pppd start to link up, 60000 */
-	unsigned lcp_echo_interval;       /* s, 10 */
-	unsigned lcp_echo_failure;        /* 3 */
-	unsigned baud;                    /* 115200 */
+	unsigned backoff_initial_ms;	  /* 2000 */
+	unsigned backoff_max_ms;	  /* 300000 */
+	unsigned reset_after_failures;	  /* 4 */
+	unsigned signal_refresh_ms;	  /* 30000 */
+	unsigned connect_timeout_ms;	  /* pppd start to link up, 60000 */
+	unsigned lcp_echo_interval;	  /* s, 10 */
+	unsigned lcp_echo_failure;	  /* 3 */
+	unsigned baud;			  /* 115200 */
 	char pppd_path[CFG_PATH_MAX];
 	char chat_path[CFG_PATH_MAX];
-	char chat_dir[CFG_PATH_MAX];  /* where the chat scripts live */
-	char ifname_prefix[16];       /* "ppp-" -> ppp-m0, ppp-m1 */
+	char chat_dir[CFG_PATH_MAX];		   /* where the chat scripts live */
+	char ifname_prefix[16];			   /* "ppp-" -> ppp-m0, ppp-m1 */
 	char pppd_extra[CFG_MAX_PPPD_OPTIONS][64]; /* extra pppd options, one word each */
 	size_t n_pppd_extra;
 };
@@ -173,14 +173,14 @@ struct cfg_receiver {
 
 struct config {
 	char source[CFG_PATH_MAX]; /* file it was read from */
-	int log_level;             /* syslog level */
+	int log_level;		   /* syslog level */
 	char control_socket[CFG_PATH_MAX];
 	char control_group[CFG_NAME_MAX]; /* group owning the socket; empty: root */
-	char run_dir[CFG_PATH_MAX];       /* options files, state */
-	char state_dir[CFG_PATH_MAX];     /* kept across reboots: remembered names, admin state */
+	char run_dir[CFG_PATH_MAX];	  /* options files, state */
+	char state_dir[CFG_PATH_MAX];	  /* kept across reboots: remembered names, admin state */
 	char apn_db[CFG_MAX_APN_DB][CFG_PATH_MAX]; /* databases, first match wins */
 	size_t n_apn_db;
-	bool udev;                        /* discover modems through udev */
+	bool udev; /* discover modems through udev */
 
 	struct cfg_dial dial;
 

@@ -23,9 +23,8 @@ int daemon_link_subscribe(struct daemon *d, link_event_cb cb, void *data)
 
 void daemon_link_publish(struct daemon *d, enum link_event ev, const struct link_info *li)
 {
-	log_info("%s: link %s %s%s%s%s%s", li->modem, ev == LINK_EV_UP ? "up" : "down",
-		 li->ifname, *li->local ? " " : "", li->local, *li->reason ? ": " : "",
-		 li->reason);
+	log_info("%s: link %s %s%s%s%s%s", li->modem, ev == LINK_EV_UP ? "up" : "down", li->ifname,
+		 *li->local ? " " : "", li->local, *li->reason ? ": " : "", li->reason);
 	for (size_t i = 0; i < d->n_link_subs; i++)
 		d->link_subs[i].cb(ev, li, d->link_subs[i].data);
 }

@@ -17,17 +17,17 @@ struct receiver;
 /* Link events published for the bundle (and anything else) to consume. */
 enum link_event { LINK_EV_UP, LINK_EV_DOWN };
 struct link_info {
-	const char *modem;   /* "m0" */
-	const char *ifname;  /* "ppp-m0" */
+	const char *modem;  /* "m0" */
+	const char *ifname; /* "ppp-m0" */
 	int ifindex;
-	const char *local;   /* local address, text */
-	const char *remote;  /* peer address, text, may be "" */
-	const char *reason;  /* for DOWN: why */
+	const char *local;  /* local address, text */
+	const char *remote; /* peer address, text, may be "" */
+	const char *reason; /* for DOWN: why */
 };
 typedef void (*link_event_cb)(enum link_event ev, const struct link_info *li, void *data);
 
 #define LINK_SUBSCRIBERS_MAX 8
-#define REMEMBERED_MAX 256
+#define REMEMBERED_MAX	     256
 
 /* What we keep about a modem across replug and restart (state_dir/modems):
  * keyed by IMEI, USB path or static name. */
@@ -47,8 +47,8 @@ struct daemon {
 	struct udev_watch *udev;
 	struct netlink *nl;
 	struct control *ctl;
-	struct gateway *gw;  /* gateway mode with a "bundle" section (gateway.h) */
-	struct receiver *rx; /* receiver mode (receiver.h) */
+	struct gateway *gw;    /* gateway mode with a "bundle" section (gateway.h) */
+	struct receiver *rx;   /* receiver mode (receiver.h) */
 	unsigned stop_pending; /* parts still shutting down (modems, bundle) */
 	bool stopping;
 	void (*shutdown_done)(struct daemon *d);

@@ -19,4 +19,8 @@ void log_msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3
 
 /* Log at error level and evaluate to r (a negative errno): the project's
  * "log-and-return" idiom:  return log_errno(-ENOENT, "no %s", x); */
-#define log_errno(r, ...) ({ log_msg(LOG_ERR, __VA_ARGS__); (r); })
+#define log_errno(r, ...)                                                                          \
+	({                                                                                         \
+		log_msg(LOG_ERR, __VA_ARGS__);                                                     \
+		(r);                                                                               \
+	})

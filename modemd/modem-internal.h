@@ -5,7 +5,7 @@
 
 /* The one place state changes: logs "m0: probing -> registering (reason)". */
 void modem_set_state(struct modem *m, enum modem_state s, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 /* A dial attempt failed: count it, then back off or reset the module. */
 void modem_fail(struct modem *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Probe finished, registered, APN known: set the PDP context and start pppd. */

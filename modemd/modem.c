@@ -19,12 +19,17 @@
 #include "util.h"
 
 static const char *const state_names[] = {
-	[MODEM_PROBING] = "probing",	 [MODEM_SIM_LOCKED] = "sim-locked",
-	[MODEM_REGISTERING] = "registering", [MODEM_NO_APN] = "no-apn",
-	[MODEM_DIALING] = "dialing",	 [MODEM_CONNECTED] = "connected",
-	[MODEM_HANGUP] = "hangup",	 [MODEM_BACKOFF] = "backoff",
-	[MODEM_RESETTING] = "resetting",	 [MODEM_DOWN] = "down",
-	[MODEM_GONE] = "gone",
+    [MODEM_PROBING] = "probing",
+    [MODEM_SIM_LOCKED] = "sim-locked",
+    [MODEM_REGISTERING] = "registering",
+    [MODEM_NO_APN] = "no-apn",
+    [MODEM_DIALING] = "dialing",
+    [MODEM_CONNECTED] = "connected",
+    [MODEM_HANGUP] = "hangup",
+    [MODEM_BACKOFF] = "backoff",
+    [MODEM_RESETTING] = "resetting",
+    [MODEM_DOWN] = "down",
+    [MODEM_GONE] = "gone",
 };
 
 const char *modem_state_to_string(enum modem_state s)
@@ -38,7 +43,7 @@ const char *modem_state_to_string(enum modem_state s)
 static void timer_fired(struct loop_timer *t, void *data)
 {
 	struct modem *m = data;
-	void (*fn)(struct modem *m) = m->timer_fn;
+	void (*fn)(struct modem * m) = m->timer_fn;
 	m->timer_fn = NULL;
 	if (fn)
 		fn(m);
@@ -79,12 +84,12 @@ void modem_set_state(struct modem *m, enum modem_state s, const char *fmt, ...)
 static void link_info_fill(struct modem *m, struct link_info *li, const char *reason)
 {
 	*li = (struct link_info){
-		.modem = m->name,
-		.ifname = m->ifname,
-		.ifindex = m->ifindex,
-		.local = m->local_addr,
-		.remote = m->remote_addr,
-		.reason = reason ? reason : "",
+	    .modem = m->name,
+	    .ifname = m->ifname,
+	    .ifindex = m->ifindex,
+	    .local = m->local_addr,
+	    .remote = m->remote_addr,
+	    .reason = reason ? reason : "",
 	};
 }
 
@@ -220,12 +225,12 @@ static void pdp_set(struct at_chan *ch, const struct at_response *r, void *data)
 	}
 	snprintf(m->ifname, sizeof(m->ifname), "%.15s%.15s", c->dial.ifname_prefix, m->name);
 	struct pppd_params pp = {
-		.name = m->name,
-		.ifname = m->ifname,
-		.tty = m->ppp_port,
-		.run_dir = c->run_dir,
-		.apn = &m->apn,
-		.dial = &c->dial,
+	    .name = m->name,
+	    .ifname = m->ifname,
+	    .tty = m->ppp_port,
+	    .run_dir = c->run_dir,
+	    .apn = &m->apn,
+	    .dial = &c->dial,
 	};
 	int err = 0;
 	m->pppd = pppd_start(m->d->loop, &pp, pppd_exited, m, &err);
@@ -266,7 +271,8 @@ void modem_netlink_event(struct daemon *d, const char *ifname, int ifindex, bool
 			timer_cancel(m);
 			m->ifindex = ifindex;
 			snprintf(m->local_addr, sizeof(m->local_addr), "%s", local);
-			snprintf(m->remote_addr, sizeof(m->remote_addr), "%s", remote ? remote : "");
+			snprintf(m->remote_addr, sizeof(m->remote_addr), "%s",
+				 remote ? remote : "");
 			m->connected_since_ms = now_ms();
 			if (!m->link_up_ms)
 				m->link_up_ms = m->connected_since_ms;
@@ -283,7 +289,8 @@ void modem_netlink_event(struct daemon *d, const char *ifname, int ifindex, bool
 			/* Address changed under a live link: republish. */
 			link_went_down(m, "address changed");
 			snprintf(m->local_addr, sizeof(m->local_addr), "%s", local);
-			snprintf(m->remote_addr, sizeof(m->remote_addr), "%s", remote ? remote : "");
+			snprintf(m->remote_addr, sizeof(m->remote_addr), "%s",
+				 remote ? remote : "");
 			m->ifindex = ifindex;
 			m->connected_since_ms = now_ms();
 			struct link_info li;
@@ -371,7 +378,8 @@ void modem_remove(struct modem *m, const char *why)
 struct modem *modem_find(struct daemon *d, const char *name_or_id)
 {
 	for (struct modem *m = d->modems; m; m = m->next)
-		if (strcmp(m->name, name_or_id) == 0 || (*m->id && strcmp(m->id, name_or_id) == 0) ||
+		if (strcmp(m->name, name_or_id) == 0 ||
+		    (*m->id && strcmp(m->id, name_or_id) == 0) ||
 		    (*m->ident.imei && strcmp(m->ident.imei, name_or_id) == 0))
 			return m;
 	return NULL;

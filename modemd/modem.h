@@ -16,17 +16,17 @@ struct pppd;
 struct loop_timer;
 
 enum modem_state {
-	MODEM_PROBING,     /* AT init + identity */
+	MODEM_PROBING,	   /* AT init + identity */
 	MODEM_SIM_LOCKED,  /* missing, PIN needed without a configured PIN, PUK, wrong PIN */
 	MODEM_REGISTERING, /* waiting for network registration */
-	MODEM_NO_APN,      /* no profile for this PLMN: waits for config change */
-	MODEM_DIALING,     /* PDP context set, pppd + chat running */
+	MODEM_NO_APN,	   /* no profile for this PLMN: waits for config change */
+	MODEM_DIALING,	   /* PDP context set, pppd + chat running */
 	MODEM_CONNECTED,   /* pppN up with an address */
-	MODEM_HANGUP,      /* pppd asked to stop */
-	MODEM_BACKOFF,     /* waiting to redial after a failure */
+	MODEM_HANGUP,	   /* pppd asked to stop */
+	MODEM_BACKOFF,	   /* waiting to redial after a failure */
 	MODEM_RESETTING,   /* AT+CRESET sent, waiting for the module to return */
-	MODEM_DOWN,        /* administratively down */
-	MODEM_GONE,        /* ports vanished (static modem); waits for them */
+	MODEM_DOWN,	   /* administratively down */
+	MODEM_GONE,	   /* ports vanished (static modem); waits for them */
 };
 
 struct modem_identity {
@@ -41,8 +41,8 @@ struct modem_identity {
 struct modem {
 	struct modem *next;
 	struct daemon *d;
-	char name[32];      /* "m0" */
-	char id[128];       /* stable identity: IMEI when known, else USB path */
+	char name[32];	    /* "m0" */
+	char id[128];	    /* stable identity: IMEI when known, else USB path */
 	char usb_path[128]; /* sysfs devpath of the USB device, "" for static */
 	char at_port[256];
 	char ppp_port[256];
@@ -51,37 +51,37 @@ struct modem {
 
 	struct modem_identity ident;
 	enum at_sim_state sim;
-	struct at_reg reg;        /* best of CREG/CGREG/CEREG */
+	struct at_reg reg; /* best of CREG/CGREG/CEREG */
 	struct at_signal signal;
 	char operator_name[64];
 	char plmn[8];
-	int act;                  /* access technology, -1 unknown */
+	int act; /* access technology, -1 unknown */
 	bool have_apn;
 	struct apn_profile apn;
 	char apn_why[160];
 
 	enum modem_state state;
-	char reason[160];         /* why we are in this state, for humans */
+	char reason[160]; /* why we are in this state, for humans */
 	bool admin_up;
-	char ifname[32];          /* "ppp-m0" once pppd runs */
+	char ifname[32]; /* "ppp-m0" once pppd runs */
 	int ifindex;
 	char local_addr[64];
 	char remote_addr[64];
-	uint64_t state_since_ms;  /* monotonic */
+	uint64_t state_since_ms; /* monotonic */
 	uint64_t connected_since_ms;
-	uint64_t appeared_ms;     /* when the modem object was created */
+	uint64_t appeared_ms;	  /* when the modem object was created */
 	uint64_t pppd_started_ms; /* for the benchmark: appearance -> pppd */
-	uint64_t link_up_ms;      /*                    appearance -> link up */
-	unsigned redials;         /* successful dials after the first */
-	unsigned failures;        /* consecutive failures, reset on link up */
+	uint64_t link_up_ms;	  /*                    appearance -> link up */
+	unsigned redials;	  /* successful dials after the first */
+	unsigned failures;	  /* consecutive failures, reset on link up */
 	unsigned backoff_ms;
 
 	/* private to modem.c */
 	struct at_chan *at;
 	struct pppd *pppd;
-	struct loop_timer *timer;   /* state timeouts, backoff */
+	struct loop_timer *timer;	   /* state timeouts, backoff */
 	void (*timer_fn)(struct modem *m); /* what m->timer means right now */
-	struct loop_timer *refresh; /* signal/registration refresh */
+	struct loop_timer *refresh;	   /* signal/registration refresh */
 	int probe_step;
 	unsigned probe_retries;
 	int reg_pending; /* registration queries outstanding */

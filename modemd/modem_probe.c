@@ -46,33 +46,33 @@ static const struct {
 	const char *cmd;
 	bool optional; /* an error reply is not a failure */
 } steps[] = {
-	[STEP_AT] = {"AT", false},
-	[STEP_ECHO_OFF] = {"ATE0", false},
-	[STEP_CMEE] = {"AT+CMEE=1", true},
-	[STEP_CGMI] = {"AT+CGMI", true},
-	[STEP_CGMM] = {"AT+CGMM", true},
-	[STEP_CGMR] = {"AT+CGMR", true},
-	[STEP_CGSN] = {"AT+CGSN", true},
-	[STEP_ICCID] = {"AT+CICCID", true},
-	[STEP_QCCID] = {"AT+QCCID", true},
-	[STEP_CPIN] = {"AT+CPIN?", false},
-	[STEP_CIMI] = {"AT+CIMI", false},
-	[STEP_CREG_URC] = {"AT+CREG=2", true},
-	[STEP_CGREG_URC] = {"AT+CGREG=2", true},
-	[STEP_CEREG_URC] = {"AT+CEREG=2", true},
-	[STEP_COPS_FMT] = {"AT+COPS=3,2", true},
-	[STEP_REG_POLL] = {NULL, true},
-	[STEP_COPS] = {"AT+COPS?", true},
-	[STEP_CSQ] = {"AT+CSQ", true},
-	[STEP_CPSI] = {"AT+CPSI?", true},
-	[STEP_DIAL] = {NULL, false},
+    [STEP_AT] = {"AT", false},
+    [STEP_ECHO_OFF] = {"ATE0", false},
+    [STEP_CMEE] = {"AT+CMEE=1", true},
+    [STEP_CGMI] = {"AT+CGMI", true},
+    [STEP_CGMM] = {"AT+CGMM", true},
+    [STEP_CGMR] = {"AT+CGMR", true},
+    [STEP_CGSN] = {"AT+CGSN", true},
+    [STEP_ICCID] = {"AT+CICCID", true},
+    [STEP_QCCID] = {"AT+QCCID", true},
+    [STEP_CPIN] = {"AT+CPIN?", false},
+    [STEP_CIMI] = {"AT+CIMI", false},
+    [STEP_CREG_URC] = {"AT+CREG=2", true},
+    [STEP_CGREG_URC] = {"AT+CGREG=2", true},
+    [STEP_CEREG_URC] = {"AT+CEREG=2", true},
+    [STEP_COPS_FMT] = {"AT+COPS=3,2", true},
+    [STEP_REG_POLL] = {NULL, true},
+    [STEP_COPS] = {"AT+COPS?", true},
+    [STEP_CSQ] = {"AT+CSQ", true},
+    [STEP_CPSI] = {"AT+CPSI?", true},
+    [STEP_DIAL] = {NULL, false},
 };
 
 /* A booting module ignores AT until RDY: ask every second, for ~40 s
  * (SIM7100 boots in ~15 s; RDY cuts the wait short, see modem_urc). */
-#define BOOT_TRIES 40
+#define BOOT_TRIES	   40
 #define BOOT_AT_TIMEOUT_MS 1000
-#define SIM_BUSY_TRIES 10
+#define SIM_BUSY_TRIES	   10
 
 static void run_step(struct modem *m);
 static void reg_poll(struct modem *m);
@@ -121,7 +121,7 @@ static void pin_sent(struct at_chan *ch, const struct at_response *r, void *data
 	modem_set_state(m, MODEM_SIM_LOCKED,
 			"SIM PIN from config rejected (%s); not retrying, fix the PIN for ICCID %s",
 			r->err >= 0 && at_cme_to_string(r->err) ? at_cme_to_string(r->err)
-								   : at_result_to_string(r->result),
+								: at_result_to_string(r->result),
 			m->ident.iccid);
 }
 
@@ -140,7 +140,8 @@ static void handle_cpin(struct modem *m, const struct at_response *r)
 	}
 	enum at_sim_state st = AT_SIM_UNKNOWN;
 	if (r->result != AT_RES_OK || at_parse_cpin(first_line(r), &st) < 0) {
-		modem_fail(m, "cannot read SIM state (AT+CPIN?: %s)", at_result_to_string(r->result));
+		modem_fail(m, "cannot read SIM state (AT+CPIN?: %s)",
+			   at_result_to_string(r->result));
 		return;
 	}
 	m->sim = st;
@@ -157,8 +158,9 @@ static void handle_cpin(struct modem *m, const struct at_response *r)
 			return;
 		}
 		if (m->pin_tried || daemon_bad_pin(m->d, m->ident.iccid)) {
-			modem_set_state(m, MODEM_SIM_LOCKED,
-					"SIM PIN required; configured PIN was rejected before, not retrying");
+			modem_set_state(
+			    m, MODEM_SIM_LOCKED,
+			    "SIM PIN required; configured PIN was rejected before, not retrying");
 			return;
 		}
 		m->pin_tried = true;
@@ -370,7 +372,6 @@ static void run_step(struct modem *m)
 	if (at_send(m->at, steps[s].cmd, timeout, step_reply, m) < 0)
 		modem_fail(m, "cannot queue %s", steps[s].cmd);
 }
-
 
 /* The AT port failed (unplugged, module reset): drop everything that used
  * it and wait for it to return. udev modems are removed by udev instead. */

@@ -54,5 +54,4 @@ void pppd_set_stop_grace(struct pppd *p, unsigned ms);
 /* The exit reason for a wait(2) status and pppd's captured output (lines,
  * oldest first): chat's "Failed (NO CARRIER)" or "alarm" turn exit 8 into
  * "chat: modem answered NO CARRIER". Exposed for tests. */
-int pppd_exit_reason(int status, const char *const *lines, size_t n_lines, char *buf,
-		     size_t len);
+int pppd_exit_reason(int status, const char *const *lines, size_t n_lines, char *buf, size_t len);

@@ -12,7 +12,11 @@ int strlcpy_checked(char *dst, const char *src, size_t size);
 uint64_t now_ms(void);
 uint64_t wall_ms(void);
 /* Free and NULL; NULL-safe. */
-#define freep(p) ({ free(*(p)); *(p) = NULL; })
+#define freep(p)                                                                                   \
+	({                                                                                         \
+		free(*(p));                                                                        \
+		*(p) = NULL;                                                                       \
+	})
 /* Write a whole buffer to a file created with the given mode (O_EXCL not used;
  * the file is replaced atomically via rename). Returns 0 or -errno. */
 int write_file_atomic(const char *path, const void *buf, size_t len, unsigned mode);
