@@ -371,7 +371,7 @@ class Bench(Bed):
         self.stop_linkem()
         self.links = links
         conf = linkem_conf(links)
-        self.linkem = linkemlib.Linkem(self.args.build, self.em, conf, self.workdir)
+        self.linkem = linkemlib.Linkem(self.args.build, self.em, conf, self.workdir, rt_prio=10)
         self.linkem.start()
         return self.linkem
 

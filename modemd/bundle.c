@@ -1,4 +1,5 @@
 #include "bundle.h"
+#include "bundle-internal.h"
 
 #include "log.h"
 #include "mp.h"
@@ -10,85 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct ncp_slot {
-	uint16_t proto;
-	bundle_ncp_fn fn;
-	void *ncp;
-};
-
-/* A packet waiting for a link's cap to open. */
-struct txq_ent {
-	uint16_t proto;
-	uint32_t len;
-	uint64_t at_us; /* queued */
-	uint8_t *data;
-};
-
-#define TXQ_MIN_BYTES 16384u
-#define TXQ_AGE_MULT  5u /* a packet older than 5 x txq_ms is dropped */
-
-struct bundle {
-	char name[32];
-	char peer_name[SECRET_NAME_MAX + 1];
-	bool has_peer_ed;
-	struct lcp_ed peer_ed;
-	struct bundle_config c;
-	const struct bundle_ops *ops;
-	void *ctx;
-	struct pclock clk;
-	void *t_reasm;
-
-	struct plink *member[BUNDLE_MAX_LINKS];
-	uint64_t last_mp_ms[BUNDLE_MAX_LINKS]; /* last MP frame from each member */
-	size_t n_members;
-
-	/* Fixed by the first link that joins (RFC 1990 §5.1.3, FreeBSD). */
-	bool params_set;
-	bool multilink;
-	uint16_t our_mrru, peer_mrru;
-	bool ssn_rx, ssn_tx;
-
-	struct mp_tx *tx;
-	struct mp_reasm *reasm;
-	struct sched sched;
-	struct ncp_slot ncp[BUNDLE_MAX_NCP];
-	struct plink *rx_link; /* member whose frame is being handled */
-	bool blocked;	       /* a send got -EAGAIN: tell the owner when to retry */
-
-	/* Transmit queue: a ring of c.txq_max_pkts entries. */
-	struct txq_ent *txq;
-	uint32_t txq_head, txq_n;
-	uint64_t txq_bytes;
-	void *t_txq;
-	bool draining;
-	uint64_t txq_queued, txq_dropped;
-
-	uint64_t tx_pkts, tx_bytes, tx_frames, tx_blocked;
-	uint64_t rx_pkts, rx_plain, rx_rejected;
-	uint64_t tx_resent;	  /* MP fragments sent again after a Protocol-Reject */
-	uint64_t tx_nulls;	  /* null fragments on idle links (send_nulls) */
-	uint32_t last_resent_seq; /* each number is resent once at most */
-	bool resent_any;
-};
-
 void bundle_config_default(struct bundle_config *c)
 {
 	*c = (struct bundle_config){
 	    .name = "bundle", .txq_max_pkts = 512, .txq_ms = 200, .txq_max_bytes = 2u << 20};
 	sched_params_default(&c->sched);
-}
-
-static uint64_t now_us(const struct bundle *b)
-{
-	return pclock_now_us(&b->clk);
-}
-
-static struct plink *member_by_id(const struct bundle *b, uint32_t id)
-{
-	for (size_t i = 0; i < b->n_members; i++)
-		if (plink_id(b->member[i]) == id)
-			return b->member[i];
-	return NULL;
 }
 
 /* ---- receive ---- */
@@ -236,6 +163,10 @@ static void update_spread(struct bundle *b)
 	}
 	if (n)
 		mp_reasm_set_spread(b->reasm, (hi - lo + 999) / 1000);
+	/* A requested copy comes back over the fastest links: one round trip
+	 * there, plus room for the sender's queue. */
+	if (n && b->c.request_retx)
+		mp_reasm_set_nack_wait(b->reasm, 2 * lo / 1000 + BUNDLE_RETX_SLACK_MS);
 }
 
 static void txq_drain(struct bundle *b);
@@ -258,7 +189,7 @@ int bundle_link_share_(const struct bundle *b, uint32_t id)
 
 /* ---- transmit ---- */
 
-static int frag_tx(void *ctx, uint32_t link, uint8_t *frame, size_t len)
+int bundle_frag_tx_(void *ctx, uint32_t link, uint8_t *frame, size_t len)
 {
 	struct bundle *b = ctx;
 	struct plink *pl = member_by_id(b, link);
@@ -266,8 +197,10 @@ static int frag_tx(void *ctx, uint32_t link, uint8_t *frame, size_t len)
 	if (!pl)
 		return -ENOENT;
 	int r = plink_send_mp(pl, frame, len);
-	if (r == 0)
+	if (r == 0) {
 		b->tx_frames++;
+		bundle_retx_store_(b, frame, len);
+	}
 	return r;
 }
 
@@ -281,34 +214,6 @@ static bool any_alive(const struct bundle *b)
 
 /* Longest a link may stay idle towards a plain RFC 1990 peer. */
 #define BUNDLE_PLAIN_ROTATE_US 50000
-/* Towards our own receiver: how long a live link may go without an MP
- * number while the bundle sends (then it gets a null fragment). */
-#define BUNDLE_NULL_US 20000
-
-/* The receiver gives a hole up once every live link has passed it (RFC
- * 1990 M, kept in mp_reasm). A link the scheduler leaves idle (slow or far
- * while the others suffice) never passes anything, so every loss would
- * wait out the whole reassembly timer. Towards a peer that sends per-link
- * feedback (ours), such a link gets a null fragment every BUNDLE_NULL_US
- * while data flows: a few dozen bytes that let a hole go after about the
- * links' delay spread. A plain peer gets rotation instead (send_now). */
-static void send_nulls(struct bundle *b, uint64_t now)
-{
-	if (b->tx_pkts == 0)
-		return; /* no number sent yet to repeat */
-	for (size_t i = 0; i < b->n_members; i++) {
-		struct plink *pl = b->member[i];
-		const struct linkest *le = plink_est_const(pl);
-		if (linkest_state(le) != LINK_ALIVE || linkest_in_flight(le, now) < 0)
-			continue;
-		uint64_t last = sched_link_last_us(&b->sched, le->id);
-		if (last && now - last < BUNDLE_NULL_US)
-			continue;
-		if (mp_tx_null(b->tx, le->id, frag_tx, b) >= 0)
-			b->tx_nulls++;
-		sched_link_touch(&b->sched, le->id, now);
-	}
-}
 
 /* Multilink: the scheduler's pick, then the fragmenter on each picked
  * link. -EAGAIN when every link is at its cap. */
@@ -329,6 +234,8 @@ static int send_now(struct bundle *b, uint16_t proto, const uint8_t *pkt, size_t
 			plain = true;
 	}
 	b->sched.p.rotate_us = plain ? BUNDLE_PLAIN_ROTATE_US : b->c.sched.rotate_us;
+	if (!plain && !b->retx && b->n_members)
+		b->retx = mp_retx_new(BUNDLE_RETX_SLOTS, BUNDLE_RETX_BYTES); /* NULL: no resends */
 	uint32_t size = (uint32_t)len + MP_HDR_LONG_LEN + 2 + PPP_FRAME_HDR_MAX;
 	unsigned n = sched_pick(&b->sched, now, size, ids, SCHED_MAX_LINKS);
 	if (n == 0) {
@@ -353,7 +260,7 @@ static int send_now(struct bundle *b, uint16_t proto, const uint8_t *pkt, size_t
 	for (unsigned i = 0; i < n; i++) {
 		struct mp_tx_link l = {.id = ids[i], .mru = mru};
 		mp_tx_set_seq(b->tx, seq0);
-		r = mp_fragment(b->tx, proto, pkt, len, &l, 1, frag_tx, b);
+		r = mp_fragment(b->tx, proto, pkt, len, &l, 1, bundle_frag_tx_, b);
 		if (r >= 0) {
 			sent++;
 			seq_end = mp_tx_seq(b->tx);
@@ -367,7 +274,7 @@ static int send_now(struct bundle *b, uint16_t proto, const uint8_t *pkt, size_t
 	b->tx_pkts++;
 	b->tx_bytes += len;
 	if (!plain)
-		send_nulls(b, now);
+		bundle_send_nulls_(b, now);
 	return 0;
 }
 
@@ -552,6 +459,8 @@ static int params_from(struct bundle *b, const struct lcp_result *res)
 	}
 	rc.deliver = reasm_deliver;
 	rc.ctx = b;
+	if (b->c.request_retx)
+		rc.nack = bundle_reasm_nack_;
 	b->multilink = res->multilink;
 	b->our_mrru = res->our_mrru;
 	b->peer_mrru = res->peer_mrru;
@@ -725,6 +634,7 @@ struct bundle *bundle_free(struct bundle *b)
 	free(b->txq);
 	mp_tx_free(b->tx);
 	mp_reasm_free(b->reasm);
+	mp_retx_free(b->retx);
 	free(b);
 	return NULL;
 }
@@ -806,6 +716,9 @@ void bundle_get_stats(const struct bundle *b, struct bundle_stats *st)
 	    .rx_rejected = b->rx_rejected,
 	    .tx_resent = b->tx_resent,
 	    .tx_nulls = b->tx_nulls,
+	    .tx_retx = b->tx_retx,
+	    .retx_asked = b->retx_asked,
+	    .rx_nacks = b->rx_nacks,
 	    .txq_pkts = b->txq_n,
 	    .txq_bytes = (uint32_t)b->txq_bytes,
 	    .txq_queued = b->txq_queued,

@@ -49,6 +49,9 @@ struct bundle_config {
 	uint32_t txq_max_pkts;	/* 512 */
 	uint32_t txq_ms;	/* 200 */
 	uint32_t txq_max_bytes; /* 2 MiB */
+	/* Ask the peer to resend fragments our loss detection gave up for
+	 * certain (only a peer that is ours answers; the receiver sets it). */
+	bool request_retx;
 };
 
 void bundle_config_default(struct bundle_config *c);
@@ -124,6 +127,9 @@ struct bundle_stats {
 	uint64_t rx_rejected; /* packets Protocol-Rejected */
 	uint64_t tx_resent;   /* MP fragments resent after the peer rejected them */
 	uint64_t tx_nulls;    /* null fragments sent on idle links (moves the peer's M) */
+	uint64_t tx_retx;     /* fragments resent because the peer asked */
+	uint64_t retx_asked;  /* numbers the peer asked for again */
+	uint64_t rx_nacks;    /* retransmit requests we sent */
 	uint32_t txq_pkts;    /* transmit queue now */
 	uint32_t txq_bytes;
 	uint64_t txq_queued;  /* packets that had to wait in the queue */
@@ -147,5 +153,7 @@ void bundle_link_heard_(struct bundle *b, struct plink *pl);
 void bundle_mp_rejected_(struct bundle *b, struct plink *pl, const uint8_t *info, size_t len);
 /* A member's estimates changed (RTT sample, liveness). */
 void bundle_link_update_(struct bundle *b, struct plink *pl);
+/* The peer asks for MP numbers seq .. seq + count - 1 again (vendor.h). */
+void bundle_nack_(struct bundle *b, struct plink *from, uint32_t seq, uint32_t count);
 /* Scheduler share of a member, permille, or -1. */
 int bundle_link_share_(const struct bundle *b, uint32_t id);

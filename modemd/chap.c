@@ -48,7 +48,17 @@ struct chap {
 	/* client */
 	uint8_t resp_id;
 	bool responded;
+	uint8_t resp_digest[CHAP_MD5_SIZE]; /* kept to answer again (resend) */
+	unsigned resp_sent;		    /* times this Response went out */
 };
+
+/* Client: a Response with no Success or Failure is sent again every
+ * CHAP_RESEND_MS (same identifier: the authenticator answers a duplicate
+ * with the same status, RFC 1994 §4.1), up to wait_ms in all. RFC 1994
+ * leaves retransmission to the authenticator's Challenges, but once it
+ * has sent Success it sends nothing more: on a lossy cellular link a lost
+ * Success would otherwise leave us waiting out wait_ms (30 s). */
+#define CHAP_RESEND_MS 2000u
 
 void chap_md5_response(uint8_t id, const void *secret, size_t secret_len, const uint8_t *challenge,
 		       size_t challenge_len, uint8_t out[CHAP_MD5_SIZE])
@@ -250,6 +260,13 @@ void chap_timeout(struct chap *c)
 		send_challenge(c);
 		return;
 	}
+	if (c->role == CHAP_CLIENT && c->responded &&
+	    (c->resp_sent + 1) * CHAP_RESEND_MS < c->wait_ms) {
+		c->resp_sent++;
+		send_response(c, c->resp_id, c->resp_digest);
+		c->cb.timer_arm(c->cb.ctx, CHAP_RESEND_MS);
+		return;
+	}
 	c->state = CHAP_FAILED;
 	if (c->role == CHAP_SERVER)
 		snprintf(why, sizeof(why), "no Response to %u Challenges", c->sent);
@@ -365,10 +382,13 @@ static int client_challenge(struct chap *c, uint8_t id, struct rbuf *body, const
 	c->resp_id = id;
 	c->responded = true;
 	/* A re-challenge after a Failure starts a new attempt. */
-	if (c->state == CHAP_FAILED) {
+	if (c->state == CHAP_FAILED)
 		c->state = CHAP_PENDING;
-		c->cb.timer_arm(c->cb.ctx, c->wait_ms);
-	}
+	memcpy(c->resp_digest, digest, sizeof(c->resp_digest));
+	c->resp_sent = 0;
+	if (c->state == CHAP_PENDING)
+		c->cb.timer_arm(c->cb.ctx,
+				c->wait_ms < CHAP_RESEND_MS ? c->wait_ms : CHAP_RESEND_MS);
 	send_response(c, id, digest);
 	explicit_bzero(digest, sizeof(digest));
 	return 0;

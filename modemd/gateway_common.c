@@ -211,6 +211,15 @@ json_object *bd_bundle_json(const struct bundle *b)
 	json_object_object_add(o, "rx_rejected", ju64(st.rx_rejected));
 	json_object_object_add(o, "tx_resent", ju64(st.tx_resent));
 	json_object_object_add(o, "tx_nulls", ju64(st.tx_nulls));
+	json_object_object_add(o, "txq_packets", ju64(st.txq_pkts));
+	json_object_object_add(o, "txq_queued", ju64(st.txq_queued));
+	json_object_object_add(o, "txq_dropped", ju64(st.txq_dropped));
+	json_object_object_add(o, "reasm_delivered_late", ju64(st.reasm.delivered_late));
+	json_object_object_add(o, "tx_retx", ju64(st.tx_retx));
+	json_object_object_add(o, "retx_asked", ju64(st.retx_asked));
+	json_object_object_add(o, "rx_nacks", ju64(st.rx_nacks));
+	json_object_object_add(o, "reasm_nacked", ju64(st.reasm.nacked));
+	json_object_object_add(o, "reasm_nack_filled", ju64(st.reasm.nack_filled));
 	json_object_object_add(o, "reasm_wait_ms", ju64(st.reasm_wait_ms));
 	json_object_object_add(o, "reasm_lost", ju64(st.reasm.lost));
 	json_object_object_add(o, "reasm_late", ju64(st.reasm.late));

@@ -7,13 +7,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CHUNK	      256u
-#define NO_CHUNK      UINT32_MAX
-#define HIST_BITS     1024u		  /* sequence numbers remembered behind `next` */
-#define SEQ_BASE      (UINT64_C(1) << 32) /* wide numbers start here: room below */
-#define REORDER_DECAY 256u		  /* in-order arrivals on a link that halve its window */
-#define GIVEUP_LOG    64u		  /* recent holes given up by time, for lateness */
-#define LATE_DECAY_MS 1000u /* the learned wait shrinks by 1/8 per second without late */
+#define MP_REASM_NACK_MAX 32 /* numbers per request (vendor.h VENDOR_NACK_MAX) */
+#define CHUNK		  256u
+#define NO_CHUNK	  UINT32_MAX
+#define HIST_BITS	  1024u		      /* sequence numbers remembered behind `next` */
+#define SEQ_BASE	  (UINT64_C(1) << 32) /* wide numbers start here: room below */
+#define REORDER_DECAY	  256u	/* in-order arrivals on a link that halve its window */
+#define GIVEUP_LOG	  64u	/* recent holes given up by time, for lateness */
+#define LATE_DECAY_MS	  1000u /* the learned wait shrinks by 1/8 per second without late */
 
 enum {
 	SLOT_PRESENT = 1,
@@ -81,6 +82,11 @@ struct mp_reasm {
 	uint64_t hist[HIST_BITS / 64]; /* received, for numbers in [next - HIST_BITS, next) */
 	struct rlink links[MP_REASM_MAX_LINKS];
 	struct mp_reasm_stats st;
+
+	/* Retransmission: the run [nack_h, nack_end) asked for at nack_at. */
+	uint32_t nack_wait_ms;
+	bool nack_valid;
+	uint64_t nack_h, nack_end, nack_at;
 };
 
 void mp_reasm_cfg_default(struct mp_reasm_cfg *cfg)
@@ -506,6 +512,37 @@ static int is_lost(struct mp_reasm *r, uint64_t h, uint64_t now)
 	return any ? LOST_BY_M : NOT_LOST;
 }
 
+static bool in_nack(const struct mp_reasm *r, uint64_t h)
+{
+	return r->nack_valid && h >= r->nack_h && h < r->nack_end;
+}
+
+/* Before a hole is given up (the M rule proved it lost, or the wait ran
+ * out: on a cellular link in a coverage gap, whose queue drops what waits,
+ * even the null fragments stop and M never passes), ask the sender for it
+ * (and the missing run behind it) once and hold it nack_wait_ms for the
+ * copy. If it was only late, the copy is dropped as a duplicate. */
+static int arq_hold(struct mp_reasm *r, uint64_t h, int why, uint64_t now)
+{
+	if (why == NOT_LOST)
+		return NOT_LOST;
+	if (in_nack(r, h))
+		return now < r->nack_at + r->nack_wait_ms ? NOT_LOST : why;
+	if (!r->cfg.nack || !r->nack_wait_ms)
+		return why;
+	uint32_t n = 1;
+	while (n < MP_REASM_NACK_MAX && h + n < r->hi && !present(r, h + n))
+		n++;
+	if (!r->cfg.nack(r->cfg.ctx, (uint32_t)h & mp_seq_mask(r->cfg.short_seq), n))
+		return why;
+	r->nack_valid = true;
+	r->nack_h = h;
+	r->nack_end = h + n;
+	r->nack_at = now;
+	r->st.nacked += n;
+	return NOT_LOST;
+}
+
 /* Deliver complete packets at the head; give up obstacles that are lost. */
 static void process(struct mp_reasm *r, uint64_t now)
 {
@@ -513,7 +550,7 @@ static void process(struct mp_reasm *r, uint64_t now)
 		uint64_t h = r->next;
 
 		if (!present(r, h)) {
-			int why = is_lost(r, h, now);
+			int why = arq_hold(r, h, is_lost(r, h, now), now);
 			if (why == NOT_LOST)
 				return;
 			give_up_to(r, h + 1, why == LOST_BY_TIME, now);
@@ -544,7 +581,7 @@ static void process(struct mp_reasm *r, uint64_t now)
 			give_up_to(r, q + 1, false, now);
 		} else if (present(r, q)) {
 			deliver_head(r, q + 1);
-		} else if ((why = is_lost(r, q, now)) != NOT_LOST) {
+		} else if ((why = arq_hold(r, q, is_lost(r, q, now), now)) != NOT_LOST) {
 			/* the fragments and the hole */
 			give_up_to(r, q + 1, why == LOST_BY_TIME, now);
 		} else {
@@ -618,6 +655,10 @@ static void late_learn(struct mp_reasm *r, uint64_t w, uint64_t now)
  * it waited now - oldest, the time the wait had to cover. */
 static void fill_sample(struct mp_reasm *r, uint64_t w, uint64_t now)
 {
+	if (in_nack(r, w)) {
+		r->st.nack_filled++; /* a copy we asked for: says nothing of the wait */
+		return;
+	}
 	if (w >= r->hi || !r->buffered)
 		return;
 	for (uint64_t q = r->next; q < w; q++)
@@ -669,7 +710,13 @@ int mp_reasm_push(struct mp_reasm *r, uint32_t id, uint32_t seq, bool b, bool e,
 		r->next = r->hi = SEQ_BASE + (seq & mp_seq_mask(r->cfg.short_seq));
 	}
 	uint64_t w = mp_seq_widen(seq, r->next, r->cfg.short_seq);
-	link_saw(r, l, w, now);
+	if (in_nack(r, w)) {
+		/* A copy we asked for: it says nothing of the link's order. */
+		if (now > l->last_heard)
+			l->last_heard = now;
+	} else {
+		link_saw(r, l, w, now);
+	}
 	late_decay(r, now);
 	if (b && e && len == 0) {
 		/* A null fragment (mp_tx_null): the sender's last number, sent
@@ -737,5 +784,17 @@ uint64_t mp_reasm_tick(struct mp_reasm *r, uint64_t now)
 	process(r, now);
 	if (!r->buffered)
 		return UINT64_MAX;
-	return oldest(r) + r->wait_ms;
+	uint64_t d = oldest(r) + r->wait_ms;
+	uint64_t n = r->nack_at + r->nack_wait_ms;
+	if (r->nack_valid && n > now && r->nack_end > r->next) {
+		/* A hole is held for a copy: the wait may have passed already. */
+		if (d <= now || n < d)
+			d = n;
+	}
+	return d;
+}
+
+void mp_reasm_set_nack_wait(struct mp_reasm *r, uint32_t wait_ms)
+{
+	r->nack_wait_ms = wait_ms;
 }

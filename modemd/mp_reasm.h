@@ -53,6 +53,11 @@ struct mp_reasm_cfg {
 	uint32_t reorder_max;
 	mp_deliver_cb deliver;
 	void *ctx;
+	/* Retransmission (optional; see mp_reasm_set_nack_wait): a run of
+	 * count numbers from seq (wire form) the M rule gave up for certain;
+	 * the owner asks the sender for them; false if it could not (then the
+	 * hole is given up at once). Must not call back in. */
+	bool (*nack)(void *ctx, uint32_t seq, uint32_t count);
 };
 
 struct mp_reasm_stats {
@@ -66,6 +71,8 @@ struct mp_reasm_stats {
 	uint64_t malformed;	 /* bad headers, bad inner protocol, packets above the MRRU */
 	uint64_t wait_raised;	 /* late arrivals that raised the learned wait */
 	uint64_t nulls;		 /* null fragments (B+E, no data): not delivered */
+	uint64_t nacked;	 /* numbers asked for again (cfg.nack) */
+	uint64_t nack_filled;	 /* of those, fragments that came in time */
 };
 
 struct mp_reasm;
@@ -95,6 +102,11 @@ int mp_reasm_link_heard(struct mp_reasm *r, uint32_t link, uint64_t now_ms);
  * it shrinks by 1/8 per second without late arrivals, not below the
  * longest hole fill of the last two seconds (plus the same margin). */
 void mp_reasm_set_spread(struct mp_reasm *r, uint32_t spread_ms);
+/* Retransmission: a hole about to be given up (the M rule proves it lost,
+ * or the wait ran out) is first asked for through cfg.nack, once, and held
+ * wait_ms longer for the copy (the owner sets about one round trip on its
+ * fastest link); then given up. 0 (the default) or no cfg.nack: off. */
+void mp_reasm_set_nack_wait(struct mp_reasm *r, uint32_t wait_ms);
 uint32_t mp_reasm_wait_ms(const struct mp_reasm *r);
 
 /* One fragment, header already decoded. Returns 0 (accepted, or dropped as

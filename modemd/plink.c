@@ -329,6 +329,17 @@ static void lcp_vendor(void *ctx, uint8_t id, struct rbuf data)
 	}
 	if (m.magic && m.magic == pl->res.our_magic)
 		return; /* our own packet looped back */
+	if (m.kind == VENDOR_KIND_NACK) {
+		uint32_t seq;
+		uint8_t count;
+		if (vendor_nack_decode(m.value, &seq, &count) < 0 || !pl->bundle) {
+			pl->st.rx_discarded++;
+			return;
+		}
+		linkest_on_rx(&pl->est, now_us(pl));
+		bundle_nack_(pl->bundle, pl, seq, count);
+		return;
+	}
 	if (m.kind != VENDOR_KIND_FEEDBACK || vendor_feedback_decode(m.value, &fb) < 0) {
 		pl->st.rx_discarded++;
 		return;
@@ -435,6 +446,23 @@ static void fb_timer_fired(void *arg)
 	pl->fb_pkts_reported = pl->fb_pkts;
 	t_arm(pl, pl->t_fb, next);
 	leave(pl);
+}
+
+bool plink_vendor_ok(const struct plink *pl)
+{
+	return pl->lcp_opened && !pl->vendor_rejected;
+}
+
+int plink_send_nack(struct plink *pl, uint32_t seq, uint32_t count)
+{
+	uint8_t buf[VENDOR_NACK_LEN];
+
+	if (!plink_vendor_ok(pl) || count == 0 || count > VENDOR_NACK_MAX)
+		return -EINVAL;
+	int n = vendor_nack_encode(buf, sizeof(buf), pl->res.our_magic, seq, (uint8_t)count);
+	if (n < 0)
+		return n;
+	return lcp_send_vendor(pl->lcp, buf, (size_t)n) < 0 ? -EIO : 0;
 }
 
 static void lcp_timer_fired(void *arg)

@@ -156,6 +156,10 @@ int plink_input(struct plink *pl, const uint8_t *dgram, size_t len);
 int plink_send_proto(struct plink *pl, uint16_t proto, const uint8_t *info, size_t len);
 /* An MP Information field with MP_TX_HEADROOM writable bytes in front. */
 int plink_send_mp(struct plink *pl, uint8_t *frame, size_t len);
+/* The peer speaks our RFC 2153 extensions (LCP up, never Code-Rejected). */
+bool plink_vendor_ok(const struct plink *pl);
+/* Ask the peer to resend MP numbers seq .. seq + count - 1 (vendor.h). */
+int plink_send_nack(struct plink *pl, uint32_t seq, uint32_t count);
 
 enum plink_phase plink_phase(const struct plink *pl);
 uint32_t plink_id(const struct plink *pl);

@@ -63,6 +63,7 @@ static struct rx_bundle *bundle_create(struct receiver *rx, const char *peer,
 	struct bundle_config bc;
 	bundle_config_default(&bc);
 	bc.name = rb->bname;
+	bc.request_retx = true; /* gateways are ours: they keep what they sent */
 	rb->b = bundle_new(&bc, &rx_bundle_ops, rb, &rx->clk);
 	if (!rb->b || rx_ncp_init(rb) < 0 || bundle_set_peer(rb->b, peer, ed) < 0) {
 		rx_ncp_free(rb);

@@ -47,3 +47,32 @@ int vendor_feedback_encode(uint8_t *out, size_t cap, uint32_t magic, const struc
 	wbuf_put32(&w, fb->rx_ts_us);
 	return wbuf_ok(&w) ? (int)w.len : -ENOBUFS;
 }
+
+int vendor_nack_decode(struct rbuf value, uint32_t *first_seq, uint8_t *count)
+{
+	uint8_t version, n;
+	uint32_t seq;
+
+	if (rbuf_get8(&value, &version) < 0 || rbuf_get8(&value, &n) < 0)
+		return -EBADMSG;
+	if (version != VENDOR_NACK_VERSION)
+		return -EPROTO;
+	if (rbuf_get32(&value, &seq) < 0 || n == 0 || n > VENDOR_NACK_MAX)
+		return -EBADMSG;
+	*first_seq = seq;
+	*count = n;
+	return 0;
+}
+
+int vendor_nack_encode(uint8_t *out, size_t cap, uint32_t magic, uint32_t first_seq, uint8_t count)
+{
+	struct wbuf w = wbuf_make(out, cap);
+
+	wbuf_put32(&w, magic);
+	wbuf_put24(&w, VENDOR_OUI);
+	wbuf_put8(&w, VENDOR_KIND_NACK);
+	wbuf_put8(&w, VENDOR_NACK_VERSION);
+	wbuf_put8(&w, count);
+	wbuf_put32(&w, first_seq);
+	return wbuf_ok(&w) ? (int)w.len : -ENOBUFS;
+}

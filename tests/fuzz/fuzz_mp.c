@@ -97,6 +97,15 @@ out:
 	mp_reasm_free(r);
 }
 
+static bool on_nack(void *ctx, uint32_t seq, uint32_t count)
+{
+	(void)ctx;
+	(void)seq;
+	if (count == 0 || count > 32)
+		__builtin_trap(); /* at most one vendor request's worth */
+	return true;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct mp_reasm_cfg cfg;
@@ -117,6 +126,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cfg.mrru = MRRU;
 	cfg.deliver = on_deliver;
 	cfg.ctx = &z;
+	if (mode & 8)
+		cfg.nack = on_nack; /* retransmission requests on */
 	z.max_frags = cfg.max_frags;
 	z.max_bytes = cfg.max_bytes;
 	struct mp_reasm *r = mp_reasm_new(&cfg);
@@ -124,6 +135,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		__builtin_trap();
 	for (uint32_t l = 0; l < 3; l++)
 		mp_reasm_link_add(r, l, now);
+	if (mode & 8)
+		mp_reasm_set_nack_wait(r, 1u + (mode >> 4) * 8u);
 
 	size_t off = 1;
 	while (off + 2 <= size) {
@@ -161,8 +174,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		bounds(r, &z);
 	}
-	/* Everything buffered is flushed once the longest wait has passed. */
-	mp_reasm_tick(r, now + 1000);
+	/* Everything buffered is flushed once the longest wait has passed
+	 * (with retransmission requests, each hole may add its own wait for
+	 * the copy: follow the deadlines, a bounded number of them). */
+	now += 1000;
+	for (unsigned i = 0; i < 2048; i++) {
+		uint64_t next = mp_reasm_tick(r, now);
+		if (next == UINT64_MAX)
+			break;
+		check(next > now);
+		now = next;
+	}
 	size_t frags;
 	mp_reasm_usage(r, &frags, NULL);
 	check(frags == 0);

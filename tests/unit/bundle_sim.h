@@ -21,8 +21,8 @@
 #ifndef SIM_QLEN
 #define SIM_QLEN 512
 #endif
-#define SIM_DGRAM      2048
-#define SIM_MAX_RX     4096
+#define SIM_DGRAM  2048
+#define SIM_MAX_RX 4096
 
 struct sim;
 
@@ -48,6 +48,7 @@ struct pipe {
 	int path, to_side;
 	uint64_t delay_us;
 	bool cut;
+	unsigned drop_mp;   /* drop the next drop_mp MP data frames (then carry on) */
 	struct pipe_msg *q; /* ring of SIM_QLEN */
 	size_t head, n;
 	struct vtimer *timer;
@@ -191,6 +192,13 @@ static inline bool dgram_is_vendor(const uint8_t *d, size_t len)
 static inline void pipe_push(struct pipe *p, const uint8_t *d, size_t len)
 {
 	struct sim *s = p->sim;
+	bool mp_data = dgram_is(d, len, PPP_PROTO_MP) && len > 12; /* not a null fragment */
+	if (p->drop_mp && mp_data) {
+		p->drop_mp--;
+		p->dropped++;
+		p->dropped_mp++;
+		return;
+	}
 	if (p->cut || p->n == SIM_QLEN || len > SIM_DGRAM) {
 		p->dropped++;
 		if (dgram_is(d, len, PPP_PROTO_MP))
@@ -349,6 +357,7 @@ static inline struct sim *sim_new(void)
 		sd->rng = 0x1234u + (uint32_t)i * 77u;
 		bundle_config_default(&sd->bc);
 		sd->bc.name = sd->name;
+		sd->bc.request_retx = i == 1; /* the receiver side, as modemd's receiver */
 	}
 	return s;
 }

@@ -393,6 +393,51 @@ static void test_client_waits_bounded(void **state)
 	pair_teardown(&p);
 }
 
+/* The authenticator's Success is lost (a cellular link in a coverage gap):
+ * the client sends the same Response again every 2 s, the authenticator
+ * answers the duplicate with Success again, and the client is through. */
+static void test_lost_success_response_resent(void **state)
+{
+	struct pair p;
+	pair_setup(&p, "s3cret", 0);
+
+	chap_start(p.client);
+	chap_start(p.server);
+	assert_int_equal(deliver_last(&p.ss, p.client), 0); /* Challenge */
+	assert_int_equal(p.cs.n_pkts, 1);
+	assert_int_equal(p.cs.armed_ms, 2000);
+	assert_int_equal(deliver_last(&p.cs, p.server), 0); /* Response */
+	assert_int_equal(p.ss.n_results, 1);
+	assert_true(p.ss.ok);
+	/* ... its Success never arrives. */
+	chap_timeout(p.client);
+	assert_int_equal(p.cs.n_pkts, 2);
+	assert_int_equal(p.cs.lens[1], p.cs.lens[0]);
+	assert_memory_equal(p.cs.pkts[1], p.cs.pkts[0], p.cs.lens[0]);
+	assert_int_equal(p.cs.n_results, 0);
+	assert_int_equal(deliver_last(&p.cs, p.server), 0);
+	assert_int_equal(p.ss.n_results, 1); /* decided already: not reported again */
+	assert_int_equal(deliver_last(&p.ss, p.client), 0); /* Success again */
+	assert_int_equal(p.cs.n_results, 1);
+	assert_true(p.cs.ok);
+	/* Still bounded: with no answer at all it gives up within wait_ms. */
+	pair_teardown(&p);
+	pair_setup(&p, "s3cret", 0);
+	chap_start(p.client);
+	chap_start(p.server);
+	assert_int_equal(deliver_last(&p.ss, p.client), 0);
+	unsigned waited = 0;
+	while (p.cs.n_results == 0 && waited <= 30000) {
+		waited += p.cs.armed_ms;
+		chap_timeout(p.client);
+	}
+	assert_int_equal(p.cs.n_results, 1);
+	assert_false(p.cs.ok);
+	assert_true(waited <= 30000);
+	assert_string_equal(p.cs.msg, "no Success or Failure from peer");
+	pair_teardown(&p);
+}
+
 static void test_malformed(void **state)
 {
 	struct pair p;
@@ -452,6 +497,7 @@ int main(void)
 	    cmocka_unit_test(test_challenge_resent_then_give_up),
 	    cmocka_unit_test(test_client_without_secret),
 	    cmocka_unit_test(test_client_waits_bounded),
+	    cmocka_unit_test(test_lost_success_response_resent),
 	    cmocka_unit_test(test_malformed),
 	    cmocka_unit_test(test_challenge_before_start_ignored),
 	};

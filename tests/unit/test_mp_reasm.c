@@ -153,6 +153,61 @@ static void test_null_fragment_moves_m(void **state)
 	mp_reasm_free(r);
 }
 
+static uint32_t nack_seq, nack_count, nack_calls;
+static bool on_nack(void *ctx, uint32_t seq, uint32_t count)
+{
+	(void)ctx;
+	nack_seq = seq;
+	nack_count = count;
+	nack_calls++;
+	return true;
+}
+
+/* Retransmission: a hole proven lost is asked for once (with the missing
+ * run behind it) and held nack_wait for the copy; a copy fills it in
+ * order; without one it is given up after nack_wait. */
+static void test_nack_then_copy_or_give_up(void **state)
+{
+	struct cap c;
+	struct mp_reasm_cfg cfg;
+
+	(void)state;
+	mp_reasm_cfg_default(&cfg);
+	cfg.reorder_min = 0;
+	cfg.deliver = on_deliver;
+	cfg.nack = on_nack;
+	cfg.ctx = &c;
+	memset(&c, 0, sizeof(c));
+	nack_calls = 0;
+	struct mp_reasm *r = mp_reasm_new(&cfg);
+	assert_non_null(r);
+	mp_reasm_set_nack_wait(r, 60);
+	mp_reasm_link_add(r, 1, 0);
+	frag(r, 1, 0, "BE", 'a', 0);
+	frag(r, 1, 3, "BE", 'd', 1); /* 1 and 2 lost: M (one link) passed them */
+	assert_int_equal(nack_calls, 1);
+	assert_int_equal(nack_seq, 1);
+	assert_int_equal(nack_count, 2);
+	assert_string_equal(got(&c), "a|");
+	frag(r, 1, 4, "BE", 'e', 2); /* no second request while waiting */
+	assert_int_equal(nack_calls, 1);
+	frag(r, 1, 1, "BE", 'b', 30); /* the copies */
+	frag(r, 1, 2, "BE", 'c', 31);
+	assert_string_equal(got(&c), "a|b|c|d|e|");
+	assert_int_equal(mp_reasm_stats(r)->lost, 0);
+	assert_int_equal(mp_reasm_stats(r)->nack_filled, 2);
+	/* 5 lost, no copy: held until 60 ms after the request, then given up. */
+	frag(r, 1, 6, "BE", 'g', 100);
+	assert_int_equal(nack_calls, 2);
+	assert_int_equal(nack_seq, 5);
+	assert_int_equal(mp_reasm_tick(r, 120), 160);
+	assert_string_equal(got(&c), "a|b|c|d|e|");
+	assert_int_equal(mp_reasm_tick(r, 160), UINT64_MAX);
+	assert_string_equal(got(&c), "a|b|c|d|e|g|");
+	assert_int_equal(mp_reasm_stats(r)->lost, 1);
+	mp_reasm_free(r);
+}
+
 static void test_loss_detected_by_m(void **state)
 {
 	struct cap c;
@@ -789,6 +844,7 @@ int main(void)
 	    cmocka_unit_test(test_two_links_interleaved),
 	    cmocka_unit_test(test_loss_detected_by_m),
 	    cmocka_unit_test(test_null_fragment_moves_m),
+	    cmocka_unit_test(test_nack_then_copy_or_give_up),
 	    cmocka_unit_test(test_reorder_within_link),
 	    cmocka_unit_test(test_silent_link_no_stall),
 	    cmocka_unit_test(test_link_leaving_mid_packet),

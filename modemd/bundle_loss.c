@@ -1,0 +1,114 @@
+/* Loss recovery towards our own peer: null fragments on idle links (so
+ * its loss detection is not held back) and retransmission of fragments it
+ * asks for again (so a fragment lost on a link costs about one round trip
+ * on the fastest link, not a loss TCP sees). docs/multilink.md. */
+#include "bundle-internal.h"
+
+#include "log.h"
+#include "vendor.h"
+
+#include <errno.h>
+
+/* Towards our own receiver: how long a live link may go without an MP
+ * number while the bundle sends (then it gets a null fragment). */
+#define BUNDLE_NULL_US 20000
+
+/* The receiver gives a hole up once every live link has passed it (RFC
+ * 1990 M, kept in mp_reasm). A link the scheduler leaves idle (slow or far
+ * while the others suffice) never passes anything, so every loss would
+ * wait out the whole reassembly timer. Towards a peer that sends per-link
+ * feedback (ours), such a link gets a null fragment every BUNDLE_NULL_US
+ * while data flows: a few dozen bytes that let a hole go after about the
+ * links' delay spread. A plain peer gets rotation instead (send_now). */
+void bundle_send_nulls_(struct bundle *b, uint64_t now)
+{
+	if (b->tx_pkts == 0)
+		return; /* no number sent yet to repeat */
+	for (size_t i = 0; i < b->n_members; i++) {
+		struct plink *pl = b->member[i];
+		const struct linkest *le = plink_est_const(pl);
+		if (linkest_state(le) != LINK_ALIVE || linkest_in_flight(le, now) < 0)
+			continue;
+		uint64_t last = sched_link_last_us(&b->sched, le->id);
+		if (last && now - last < BUNDLE_NULL_US)
+			continue;
+		if (mp_tx_null(b->tx, le->id, bundle_frag_tx_, b) >= 0)
+			b->tx_nulls++;
+		sched_link_touch(&b->sched, le->id, now);
+	}
+}
+
+/* Sent fragments kept for the peer's requests: enough for ~0.5 s at
+ * ~20k frames/s would be 10k slots; 2048 covers the round trips of a
+ * cellular bundle at tens of Mbit/s in 3 MiB, allocated only once the peer
+ * shows it is ours (per-link feedback), so never towards pppd. */
+
+void bundle_retx_store_(struct bundle *b, const uint8_t *frame, size_t len)
+{
+	struct mp_frag f;
+
+	if (!b->retx || len <= mp_hdr_len(b->ssn_tx))
+		return; /* not ours to keep, or a null fragment */
+	if (mp_hdr_decode(frame, len, b->ssn_tx, &f, NULL) < 0)
+		return;
+	mp_retx_store(b->retx, f.seq, frame, len);
+}
+
+/* The peer asks for count numbers from seq again: each kept one goes out
+ * once more, unchanged, on the member where it would arrive first. */
+void bundle_nack_(struct bundle *b, struct plink *from, uint32_t seq, uint32_t count)
+{
+	uint64_t now = now_us(b);
+
+	(void)from;
+	b->retx_asked += count;
+	for (uint32_t k = 0; k < count; k++) {
+		uint32_t s = (seq + k) & mp_seq_mask(b->ssn_tx);
+		size_t len;
+		uint8_t *frame = mp_retx_take(b->retx, s, &len);
+		if (!frame)
+			continue;
+		uint32_t best = 0;
+		uint64_t at = UINT64_MAX;
+		for (size_t i = 0; i < b->n_members; i++) {
+			const struct linkest *le = plink_est_const(b->member[i]);
+			if (linkest_state(le) != LINK_ALIVE)
+				continue;
+			uint64_t a = sched_arrival_us(&b->sched, le->id, now, (uint32_t)len);
+			if (a < at) {
+				at = a;
+				best = le->id;
+			}
+		}
+		if (at == UINT64_MAX)
+			return;
+		if (plink_send_mp(member_by_id(b, best), frame, len) == 0)
+			b->tx_retx++;
+	}
+}
+
+/* Receiver side of the same: ask on the member with the shortest delay
+ * whose peer speaks our vendor extensions. */
+bool bundle_reasm_nack_(void *ctx, uint32_t seq, uint32_t count)
+{
+	struct bundle *b = ctx;
+	struct plink *best = NULL;
+	uint32_t best_rtt = UINT32_MAX;
+
+	for (size_t i = 0; i < b->n_members; i++) {
+		struct plink *pl = b->member[i];
+		const struct linkest *le = plink_est_const(pl);
+		if (linkest_state(le) != LINK_ALIVE || !plink_vendor_ok(pl))
+			continue;
+		uint32_t rtt = le->srtt_us ? le->srtt_us : UINT32_MAX - 1;
+		if (rtt < best_rtt) {
+			best_rtt = rtt;
+			best = pl;
+		}
+	}
+	if (!best ||
+	    plink_send_nack(best, seq, count > VENDOR_NACK_MAX ? VENDOR_NACK_MAX : count) < 0)
+		return false;
+	b->rx_nacks++;
+	return true;
+}
