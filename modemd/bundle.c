@@ -14,7 +14,7 @@
 void bundle_config_default(struct bundle_config *c)
 {
 	*c = (struct bundle_config){
-	    .name = "bundle", .txq_max_pkts = 512, .txq_ms = 200, .txq_max_bytes = 2u << 20};
+	    .name = "bundle", .txq_max_pkts = 256, .txq_ms = 100, .txq_max_bytes = 2u << 20};
 	sched_params_default(&c->sched);
 }
 

@@ -46,8 +46,8 @@ struct bundle_config {
 	 * txq_max_bytes); beyond that the oldest is dropped (counted). A packet
 	 * queued longer than 5 x txq_ms is dropped too. txq_max_pkts 0: no
 	 * queue, bundle_send returns -EAGAIN as before. */
-	uint32_t txq_max_pkts;	/* 512 */
-	uint32_t txq_ms;	/* 200 */
+	uint32_t txq_max_pkts;	/* 256 */
+	uint32_t txq_ms;	/* 100 */
 	uint32_t txq_max_bytes; /* 2 MiB */
 	/* Ask the peer to resend fragments our loss detection gave up for
 	 * certain (only a peer that is ours answers; the receiver sets it). */

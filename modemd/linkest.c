@@ -343,17 +343,24 @@ static bool queue_backed(const struct linkest *le, uint64_t now_us)
 /* A queue-backed sample is what the link carries now. A cellular link's
  * capacity falls as often as it rises; the max filter alone would hold an
  * old peak for its whole window and keep queueing into it (bufferbloat on
- * that link, late arrivals, held reassembly). So the estimate follows it
- * down at once, smoothed over the last two such samples. */
+ * that link, late arrivals, held reassembly). So while such samples come,
+ * the estimate is their running average (see cur_rate). */
 static void rate_capacity(struct linkest *le, uint64_t now_us, uint64_t rate)
 {
-	uint64_t est = rate;
-	if (le->sat_rate && now_us - le->sat_us <= 4ULL * le->p.rate_min_interval_us + 200000)
-		est = (rate + le->sat_rate) / 2;
+	/* One 40 ms sample is noisy (a cellular link pauses for tens of ms
+	 * even with a queue): average them (1/4 each), starting from the
+	 * windowed maximum when none came recently. */
+	if (!le->sat_us || now_us - le->sat_us > LINKEST_SAT_VALID_US) {
+		uint64_t m = wf_get(&le->max_rate);
+		le->sat_est = m ? m : rate;
+	}
+	if (rate >= le->sat_est)
+		le->sat_est += (rate - le->sat_est) / 4;
+	else
+		le->sat_est -= (le->sat_est - rate) / 4;
 	le->sat_rate = rate;
 	le->sat_us = now_us;
-	wf_update(&le->max_rate, true, le->p.rate_window_us, now_us, est);
-	le->sat_est = est;
+	wf_update(&le->max_rate, true, le->p.rate_window_us, now_us, rate);
 	if (le->in_startup) {
 		/* A standing queue: the link is full, startup is over. */
 		le->in_startup = false;

@@ -196,8 +196,10 @@ static void queue_backed_rate_follows_capacity_down(void **state)
 		if (i == 14)
 			assert_int_equal(linkest_rate_Bps(&le), 1000000);
 	}
-	assert_int_equal(linkest_rate_Bps(&le), 250000);
-	assert_true(linkest_sched_rate_Bps(&le, t) <= 250000 + 250000 / 4);
+	/* Samples averaged in (1/4 each) from 1 MB/s: far below the 2 s
+	 * maximum (which still says 1 MB/s), close to the new capacity. */
+	assert_in_range(linkest_rate_Bps(&le), 250000, 300000);
+	assert_true(linkest_sched_rate_Bps(&le, t) <= 300000 + 300000 / 4);
 	/* Half a second without news: the recent best is tried again. */
 	assert_true(linkest_sched_rate_Bps(&le, t + 600 * MS) >= 750000);
 }
