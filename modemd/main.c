@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -150,6 +151,20 @@ static int load_config(struct config *c, const char *path, bool explicit_path)
 	return 0;
 }
 
+/* A receiver holds about six descriptors per gateway link (socket side
+ * and timers): the usual soft limit of 1024 would stop it near 150 links.
+ * Take the hard limit (systemd's unit sets it). */
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			log_warn("cannot raise the open-file limit: %s", strerror(errno));
+	}
+}
+
 int main(int argc, char **argv)
 {
 	const char *cfg_path = MODEMD_DEFAULT_CONFIG, *sock = NULL;
@@ -199,6 +214,7 @@ int main(int argc, char **argv)
 	log_set_level(debug ? LOG_DEBUG : d.cfg.log_level);
 	srandom((unsigned)(time(NULL) ^ getpid()));
 	signal(SIGPIPE, SIG_IGN);
+	raise_nofile();
 	umask(0022);
 
 	int r = 1, err = 0;
