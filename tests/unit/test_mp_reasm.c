@@ -14,68 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAXP 1400
-
-struct cap {
-	size_t n;
-	uint16_t proto[MAXP];
-	size_t len[MAXP];
-	uint8_t data[MAXP][1600];
-};
-
-static void on_deliver(void *ctx, uint16_t proto, const uint8_t *d, size_t len)
-{
-	struct cap *c = ctx;
-
-	assert_true(c->n < MAXP && len <= sizeof(c->data[0]));
-	c->proto[c->n] = proto;
-	c->len[c->n] = len;
-	memcpy(c->data[c->n], d, len);
-	c->n++;
-}
-
-static struct mp_reasm *mk(struct cap *c, bool sseq, uint32_t reorder_min)
-{
-	struct mp_reasm_cfg cfg;
-
-	mp_reasm_cfg_default(&cfg);
-	cfg.short_seq = sseq;
-	cfg.reorder_min = reorder_min;
-	cfg.deliver = on_deliver;
-	cfg.ctx = c;
-	memset(c, 0, sizeof(*c));
-	struct mp_reasm *r = mp_reasm_new(&cfg);
-	assert_non_null(r);
-	return r;
-}
-
-/* One fragment carrying one tag byte; a B fragment also carries protocol
- * 0x0021, so a delivered packet's bytes are its fragments' tags in order. */
-static void frag(struct mp_reasm *r, uint32_t link, uint32_t seq, const char *be, uint8_t tag,
-		 uint64_t now)
-{
-	bool b = strchr(be, 'B'), e = strchr(be, 'E');
-	uint8_t p[3] = {0x00, 0x21, tag};
-
-	assert_int_equal(mp_reasm_push(r, link, seq, b, e, b ? p : p + 2, b ? 3 : 1, now), 0);
-}
-
-/* The delivered packets, as a string of tags separated by '|'. */
-static const char *got(const struct cap *c)
-{
-	static char s[4096];
-	size_t o = 0;
-
-	s[0] = '\0';
-	for (size_t i = 0; i < c->n && o + 2 * c->len[i] + 2 < sizeof(s); i++) {
-		assert_int_equal(c->proto[i], 0x0021);
-		for (size_t j = 0; j < c->len[i]; j++)
-			s[o++] = (char)c->data[i][j];
-		s[o++] = '|';
-		s[o] = '\0';
-	}
-	return s;
-}
+#include "mp_reasm_fx.h"
 
 static void test_in_order_single_link(void **state)
 {
@@ -118,93 +57,6 @@ static void test_two_links_interleaved(void **state)
 	frag(r, 2, 5, "", 'e', 33);
 	assert_string_equal(got(&c), "ab|c|x|def|");
 	assert_int_equal(mp_reasm_stats(r)->lost, 0);
-	mp_reasm_free(r);
-}
-
-/* A link the sender leaves idle holds M back: a hole on the busy link
- * waits for the timer. A null fragment (B+E, no data, the sender's last
- * number) on the idle link moves its number on, and the hole goes at once;
- * the null itself is never delivered and never takes the place of data. */
-static void test_null_fragment_moves_m(void **state)
-{
-	struct cap c;
-	struct mp_reasm *r = mk(&c, false, 0);
-
-	(void)state;
-	mp_reasm_link_add(r, 1, 0);
-	mp_reasm_link_add(r, 2, 0);
-	frag(r, 2, 0, "BE", 'a', 0); /* link 2 spoke once, then went idle */
-	frag(r, 1, 1, "BE", 'b', 1);
-	/* 2 is lost on link 1; 3 and 4 arrive: link 2 still holds M at 0. */
-	frag(r, 1, 3, "BE", 'd', 2);
-	frag(r, 1, 4, "BE", 'e', 3);
-	assert_string_equal(got(&c), "a|b|");
-	/* The null repeats number 4 on link 2: it arrived, nothing missing. */
-	assert_int_equal(mp_reasm_push(r, 2, 4, true, true, NULL, 0, 4), 0);
-	assert_string_equal(got(&c), "a|b|d|e|");
-	assert_int_equal(mp_reasm_stats(r)->lost, 1);
-	assert_int_equal(mp_reasm_stats(r)->nulls, 1);
-	assert_int_equal(mp_reasm_stats(r)->malformed, 0);
-	/* A null that overtakes the data it repeats does not displace it. */
-	assert_int_equal(mp_reasm_push(r, 2, 5, true, true, NULL, 0, 5), 0);
-	frag(r, 1, 5, "BE", 'f', 6);
-	assert_string_equal(got(&c), "a|b|d|e|f|");
-	assert_int_equal(mp_reasm_stats(r)->duplicates, 0);
-	mp_reasm_free(r);
-}
-
-static uint32_t nack_seq, nack_count, nack_calls;
-static bool on_nack(void *ctx, uint32_t seq, uint32_t count)
-{
-	(void)ctx;
-	nack_seq = seq;
-	nack_count = count;
-	nack_calls++;
-	return true;
-}
-
-/* Retransmission: a hole proven lost is asked for once (with the missing
- * run behind it) and held nack_wait for the copy; a copy fills it in
- * order; without one it is given up after nack_wait. */
-static void test_nack_then_copy_or_give_up(void **state)
-{
-	struct cap c;
-	struct mp_reasm_cfg cfg;
-
-	(void)state;
-	mp_reasm_cfg_default(&cfg);
-	cfg.reorder_min = 0;
-	cfg.deliver = on_deliver;
-	cfg.nack = on_nack;
-	cfg.ctx = &c;
-	memset(&c, 0, sizeof(c));
-	nack_calls = 0;
-	struct mp_reasm *r = mp_reasm_new(&cfg);
-	assert_non_null(r);
-	mp_reasm_set_nack_wait(r, 60);
-	mp_reasm_link_add(r, 1, 0);
-	frag(r, 1, 0, "BE", 'a', 0);
-	frag(r, 1, 3, "BE", 'd', 1); /* 1 and 2 lost: M (one link) passed them */
-	assert_int_equal(nack_calls, 1);
-	assert_int_equal(nack_seq, 1);
-	assert_int_equal(nack_count, 2);
-	assert_string_equal(got(&c), "a|");
-	frag(r, 1, 4, "BE", 'e', 2); /* no second request while waiting */
-	assert_int_equal(nack_calls, 1);
-	frag(r, 1, 1, "BE", 'b', 30); /* the copies */
-	frag(r, 1, 2, "BE", 'c', 31);
-	assert_string_equal(got(&c), "a|b|c|d|e|");
-	assert_int_equal(mp_reasm_stats(r)->lost, 0);
-	assert_int_equal(mp_reasm_stats(r)->nack_filled, 2);
-	/* 5 lost, no copy: held until 60 ms after the request, then given up. */
-	frag(r, 1, 6, "BE", 'g', 100);
-	assert_int_equal(nack_calls, 2);
-	assert_int_equal(nack_seq, 5);
-	assert_int_equal(mp_reasm_tick(r, 120), 160);
-	assert_string_equal(got(&c), "a|b|c|d|e|");
-	assert_int_equal(mp_reasm_tick(r, 160), UINT64_MAX);
-	assert_string_equal(got(&c), "a|b|c|d|e|g|");
-	assert_int_equal(mp_reasm_stats(r)->lost, 1);
 	mp_reasm_free(r);
 }
 
@@ -843,8 +695,6 @@ int main(void)
 	    cmocka_unit_test(test_in_order_single_link),
 	    cmocka_unit_test(test_two_links_interleaved),
 	    cmocka_unit_test(test_loss_detected_by_m),
-	    cmocka_unit_test(test_null_fragment_moves_m),
-	    cmocka_unit_test(test_nack_then_copy_or_give_up),
 	    cmocka_unit_test(test_reorder_within_link),
 	    cmocka_unit_test(test_silent_link_no_stall),
 	    cmocka_unit_test(test_link_leaving_mid_packet),
