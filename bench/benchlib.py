@@ -40,10 +40,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SRCDIR = os.path.normpath(os.path.join(HERE, ".."))
 sys.path.insert(0, os.path.join(SRCDIR, "tests", "netns"))
 sys.path.insert(0, os.path.join(SRCDIR, "tests", "linkem"))
-TRACES = os.environ.get("MODEMD_TRACES",
-                        os.path.normpath(os.path.join(SRCDIR, "..", "shared", "traces")))
-if not os.path.isdir(TRACES) and os.path.isdir("/work/shared/traces"):
-    TRACES = "/work/shared/traces"
+# The repository keeps the traces it replays (tests/linkem/traces);
+# MODEMD_TRACES points elsewhere for others from the Mahimahi collection.
+TRACES = os.environ.get("MODEMD_TRACES", os.path.join(SRCDIR, "tests", "linkem", "traces"))
 
 # ---- the result file and its markdown ----------------------------------------
 

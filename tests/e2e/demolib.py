@@ -23,7 +23,7 @@ from e2elib import SEED, SRCDIR, Carrier, Modemd, Sim, log, sh, wait_for  # noqa
 
 sys.path.insert(0, os.path.join(SRCDIR, "tests", "linkem"))
 
-TRACES = os.environ.get("MODEMD_TRACES", os.path.normpath(os.path.join(SRCDIR, "..", "shared", "traces")))
+TRACES = os.environ.get("MODEMD_TRACES", os.path.join(SRCDIR, "tests", "linkem", "traces"))
 EM_NS = "em"
 RX_NS = "rx"
 RX_ADDR = "10.66.0.1"        # the receiver's public address (lo of rx)

@@ -34,7 +34,7 @@ import linkemlib  # noqa: E402
 from linkemlib import Linkem, link_stats, ping_in_ns, trace_bytes  # noqa: E402
 
 TOPO = os.path.normpath(os.path.join(HERE, "..", "netns", "topology.sh"))
-TRACE = "/work/shared/traces/Verizon-LTE-short.up"
+TRACE = os.path.join(os.environ.get("MODEMD_TRACES", os.path.join(os.path.dirname(os.path.abspath(__file__)), "traces")), "Verizon-LTE-short.up")
 CASES = ["rate", "trace", "delay", "loss", "queue", "outage"]
 
 
