@@ -177,6 +177,8 @@ json_object *bd_link_json(const struct plink *pl, const char *kind, const char *
 	json_object_object_add(o, "loss_ppm", ju64(st.loss_ppm));
 	json_object_object_add(o, "rate_out_Bps", ju64(st.rate_out_Bps));
 	json_object_object_add(o, "rate_in_Bps", ju64(st.rate_in_Bps));
+	json_object_object_add(o, "in_flight",
+			       st.in_flight >= 0 ? json_object_new_int64(st.in_flight) : NULL);
 	json_object_object_add(o, "share_permille",
 			       st.share_permille >= 0 ? json_object_new_int(st.share_permille)
 						      : NULL);

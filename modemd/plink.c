@@ -717,6 +717,7 @@ void plink_get_stats(const struct plink *pl, struct plink_stats *st)
 	st->min_rtt_us = linkest_min_rtt_us(&pl->est);
 	st->loss_ppm = pl->est.loss_ppm;
 	st->rate_out_Bps = linkest_rate_Bps(&pl->est);
+	st->in_flight = pl->est_on ? linkest_in_flight_est(&pl->est, now_us(pl)) : -1;
 	st->rate_in_Bps = pl->rate_in_Bps;
 	st->share_permille = pl->bundle ? bundle_link_share_(pl->bundle, pl->c.id) : -1;
 	st->vendor_rejected = pl->vendor_rejected;

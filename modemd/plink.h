@@ -124,6 +124,7 @@ struct plink_stats {
 	uint32_t srtt_us, rttvar_us, min_rtt_us;
 	uint32_t loss_ppm;	    /* from the peer's feedback */
 	uint64_t rate_out_Bps;	    /* delivery rate the peer reports (feedback) */
+	int64_t in_flight;	    /* bytes sent, not yet reported received; -1 unknown */
 	uint64_t rate_in_Bps;	    /* what we received, last second */
 	int share_permille;	    /* of the bundle's scheduled bytes, -1 unknown */
 	uint64_t tx_bytes, tx_pkts; /* datagrams */
