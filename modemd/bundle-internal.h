@@ -86,6 +86,10 @@ static inline struct plink *member_by_id(const struct bundle *b, uint32_t id)
 	return NULL;
 }
 
+/* Sent fragments kept for the peer's retransmit requests: 2048 frames
+ * (~3 MiB) cover a request's round trip on a cellular bundle at tens of
+ * Mbit/s. Allocated only once the peer shows it is ours (per-link
+ * feedback), so never towards pppd. */
 #define BUNDLE_RETX_SLOTS    2048
 #define BUNDLE_RETX_BYTES    1536
 #define BUNDLE_RETX_SLACK_MS 30

@@ -4,10 +4,7 @@
  * on the fastest link, not a loss TCP sees). docs/multilink.md. */
 #include "bundle-internal.h"
 
-#include "log.h"
 #include "vendor.h"
-
-#include <errno.h>
 
 /* Towards our own receiver: how long a live link may go without an MP
  * number while the bundle sends (then it gets a null fragment). */
@@ -37,11 +34,6 @@ void bundle_send_nulls_(struct bundle *b, uint64_t now)
 		sched_link_touch(&b->sched, le->id, now);
 	}
 }
-
-/* Sent fragments kept for the peer's requests: enough for ~0.5 s at
- * ~20k frames/s would be 10k slots; 2048 covers the round trips of a
- * cellular bundle at tens of Mbit/s in 3 MiB, allocated only once the peer
- * shows it is ours (per-link feedback), so never towards pppd. */
 
 void bundle_retx_store_(struct bundle *b, const uint8_t *frame, size_t len)
 {
