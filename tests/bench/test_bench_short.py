@@ -5,9 +5,13 @@
 
 Runs the real `bench/run --quick --only X` with a reduced case list and checks
 what its user relies on, not the figures:
-  aggregation  trace links; each link alone and the bundle with one TCP flow
-               (5 s): every link carried data alone, and the bundle carried
-               data over all three links (mpctl and the emulator agree)
+  aggregation  the fixed-rate unequal links (20/10/5 Mbit/s, 20/50/80 ms);
+               each link alone and the bundle with one TCP flow (8 s):
+               every link carried data alone, and the bundle carried data
+               over all three links (mpctl and the emulator agree). Fixed,
+               not trace links: a trace can leave a link in a coverage gap
+               for a whole short run (ATT's has one at 3-5 s), and then the
+               bundle is right not to use it; the demo replays traces.
   failover     the bundle with one TCP flow while its biggest link is out for
                3 s: the flow ended cleanly with every byte delivered, data
                flowed after the outage, the emulator dropped that link's
@@ -26,13 +30,13 @@ RUN = os.path.join(SRCDIR, "bench", "run")
 MIN_BYTES = 100_000  # per link: far more than LCP echoes carry in 5 s
 
 ARGS = {
-    "aggregation": "--sets trace --cases single,bundle1 --seconds 5 --prefix bta",
+    "aggregation": "--sets fixed --cases single,bundle1 --seconds 8 --prefix bta",
     "failover": "--cases bundle-outage --prefix btf",
 }
 
 
 def check_aggregation(res):
-    t = res["data"]["trace"]["cases"]
+    t = res["data"]["fixed"]["cases"]
     singles = t["single"]["singles"]
     assert len(singles) == 3 and all(s["mbit"] > 0 for s in singles), \
         f"a link alone carried nothing: {[s['mbit'] for s in singles]}"
