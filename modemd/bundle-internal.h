@@ -70,6 +70,7 @@ struct bundle {
 	uint64_t tx_retx;     /* fragments sent again on request */
 	uint64_t retx_asked;  /* numbers the peer asked for */
 	uint64_t rx_nacks;    /* requests we sent */
+	uint64_t tx_rescued;  /* fragments resent because their link fell silent */
 	bool resent_any;
 };
 
@@ -101,4 +102,6 @@ void bundle_send_nulls_(struct bundle *b, uint64_t now);
 /* mp_reasm_cfg.nack: ask the peer for these numbers again. */
 bool bundle_reasm_nack_(void *ctx, uint32_t seq, uint32_t count);
 /* Keep a copy of an MP frame just sent, for the peer's requests. */
-void bundle_retx_store_(struct bundle *b, const uint8_t *frame, size_t len);
+void bundle_retx_store_(struct bundle *b, uint32_t link, const uint8_t *frame, size_t len);
+/* A member left the schedule (suspect, dead): resend what it may have lost. */
+void bundle_rescue_(struct bundle *b, struct plink *pl);

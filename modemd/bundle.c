@@ -173,7 +173,12 @@ static void txq_drain(struct bundle *b);
 
 void bundle_link_update_(struct bundle *b, struct plink *pl)
 {
-	sched_link_sync(&b->sched, plink_est_const(pl), now_us(b), 0);
+	const struct linkest *le = plink_est_const(pl);
+	bool was_alive = sched_link_state(&b->sched, le->id) == LINK_ALIVE;
+
+	sched_link_sync(&b->sched, le, now_us(b), 0);
+	if (was_alive && linkest_state(le) != LINK_ALIVE)
+		bundle_rescue_(b, pl);
 	update_spread(b);
 	txq_drain(b);
 	if (b->blocked && b->ops->ready) {
@@ -199,7 +204,7 @@ int bundle_frag_tx_(void *ctx, uint32_t link, uint8_t *frame, size_t len)
 	int r = plink_send_mp(pl, frame, len);
 	if (r == 0) {
 		b->tx_frames++;
-		bundle_retx_store_(b, frame, len);
+		bundle_retx_store_(b, link, frame, len);
 	}
 	return r;
 }
@@ -719,6 +724,7 @@ void bundle_get_stats(const struct bundle *b, struct bundle_stats *st)
 	    .tx_retx = b->tx_retx,
 	    .retx_asked = b->retx_asked,
 	    .rx_nacks = b->rx_nacks,
+	    .tx_rescued = b->tx_rescued,
 	    .txq_pkts = b->txq_n,
 	    .txq_bytes = (uint32_t)b->txq_bytes,
 	    .txq_queued = b->txq_queued,

@@ -130,6 +130,7 @@ struct bundle_stats {
 	uint64_t tx_retx;     /* fragments resent because the peer asked */
 	uint64_t retx_asked;  /* numbers the peer asked for again */
 	uint64_t rx_nacks;    /* retransmit requests we sent */
+	uint64_t tx_rescued;  /* of tx_retx: resent because their link fell silent */
 	uint32_t txq_pkts;    /* transmit queue now */
 	uint32_t txq_bytes;
 	uint64_t txq_queued;  /* packets that had to wait in the queue */

@@ -35,7 +35,7 @@ void bundle_send_nulls_(struct bundle *b, uint64_t now)
 	}
 }
 
-void bundle_retx_store_(struct bundle *b, const uint8_t *frame, size_t len)
+void bundle_retx_store_(struct bundle *b, uint32_t link, const uint8_t *frame, size_t len)
 {
 	struct mp_frag f;
 
@@ -43,40 +43,80 @@ void bundle_retx_store_(struct bundle *b, const uint8_t *frame, size_t len)
 		return; /* not ours to keep, or a null fragment */
 	if (mp_hdr_decode(frame, len, b->ssn_tx, &f, NULL) < 0)
 		return;
-	mp_retx_store(b->retx, f.seq, frame, len);
+	mp_retx_store(b->retx, f.seq, link, frame, len);
+}
+
+/* One kept frame again, unchanged, on the live member where it would
+ * arrive first. */
+static bool resend(struct bundle *b, uint8_t *frame, size_t len)
+{
+	uint64_t now = now_us(b), at = UINT64_MAX;
+	uint32_t best = 0;
+
+	for (size_t i = 0; i < b->n_members; i++) {
+		const struct linkest *le = plink_est_const(b->member[i]);
+		if (linkest_state(le) != LINK_ALIVE)
+			continue;
+		uint64_t a = sched_arrival_us(&b->sched, le->id, now, (uint32_t)len);
+		if (a < at) {
+			at = a;
+			best = le->id;
+		}
+	}
+	if (at == UINT64_MAX)
+		return false;
+	if (plink_send_mp(member_by_id(b, best), frame, len) < 0)
+		return false;
+	b->tx_retx++;
+	return true;
 }
 
 /* The peer asks for count numbers from seq again: each kept one goes out
- * once more, unchanged, on the member where it would arrive first. */
+ * once more. */
 void bundle_nack_(struct bundle *b, struct plink *from, uint32_t seq, uint32_t count)
 {
-	uint64_t now = now_us(b);
-
 	(void)from;
 	b->retx_asked += count;
 	for (uint32_t k = 0; k < count; k++) {
-		uint32_t s = (seq + k) & mp_seq_mask(b->ssn_tx);
 		size_t len;
-		uint8_t *frame = mp_retx_take(b->retx, s, &len);
-		if (!frame)
-			continue;
-		uint32_t best = 0;
-		uint64_t at = UINT64_MAX;
-		for (size_t i = 0; i < b->n_members; i++) {
-			const struct linkest *le = plink_est_const(b->member[i]);
-			if (linkest_state(le) != LINK_ALIVE)
-				continue;
-			uint64_t a = sched_arrival_us(&b->sched, le->id, now, (uint32_t)len);
-			if (a < at) {
-				at = a;
-				best = le->id;
-			}
-		}
-		if (at == UINT64_MAX)
+		uint8_t *frame = mp_retx_take(b->retx, (seq + k) & mp_seq_mask(b->ssn_tx), &len);
+		if (frame && !resend(b, frame, len))
 			return;
-		if (plink_send_mp(member_by_id(b, best), frame, len) == 0)
-			b->tx_retx++;
 	}
+}
+
+struct rescue {
+	struct bundle *b;
+	uint32_t after; /* the last number the peer reported on the link */
+	bool any;	/* ... if it reported one */
+};
+
+static bool rescue_keep(void *ctx, uint32_t seq)
+{
+	const struct rescue *r = ctx;
+	return !r->any || mp_seq_diff(seq, r->after, r->b->ssn_tx) > 0;
+}
+
+static void rescue_send(void *ctx, uint32_t seq, uint8_t *frame, size_t len)
+{
+	struct rescue *r = ctx;
+	(void)seq;
+	if (resend(r->b, frame, len))
+		r->b->tx_rescued++;
+}
+
+/* A member fell silent (suspect or dead): what it carried after the last
+ * number its feedback confirmed is probably lost with it. Send that again
+ * on the others now, instead of letting the peer find each hole by its
+ * wait and ask for it (one request round per hole: seconds for a link's
+ * worth of fragments). Copies of what did arrive are dropped as duplicates. */
+void bundle_rescue_(struct bundle *b, struct plink *pl)
+{
+	const struct linkest *le = plink_est_const(pl);
+	struct rescue r = {.b = b, .after = le->fb_last.max_seq, .any = le->fb_valid};
+
+	if (b->retx)
+		mp_retx_take_link(b->retx, le->id, rescue_keep, rescue_send, &r);
 }
 
 /* Receiver side of the same: ask on the member with the shortest delay

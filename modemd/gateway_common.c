@@ -220,6 +220,7 @@ json_object *bd_bundle_json(const struct bundle *b)
 	json_object_object_add(o, "tx_retx", ju64(st.tx_retx));
 	json_object_object_add(o, "retx_asked", ju64(st.retx_asked));
 	json_object_object_add(o, "rx_nacks", ju64(st.rx_nacks));
+	json_object_object_add(o, "tx_rescued", ju64(st.tx_rescued));
 	json_object_object_add(o, "reasm_nacked", ju64(st.reasm.nacked));
 	json_object_object_add(o, "reasm_nack_filled", ju64(st.reasm.nack_filled));
 	json_object_object_add(o, "reasm_wait_ms", ju64(st.reasm_wait_ms));

@@ -9,7 +9,8 @@
 
 struct slot {
 	uint32_t seq;
-	uint16_t len; /* 0: empty or taken */
+	uint32_t link; /* where it was last sent */
+	uint16_t len;  /* 0: empty or taken */
 };
 
 struct mp_retx {
@@ -50,12 +51,12 @@ struct mp_retx *mp_retx_free(struct mp_retx *x)
 	return NULL;
 }
 
-void mp_retx_store(struct mp_retx *x, uint32_t seq, const uint8_t *frame, size_t len)
+void mp_retx_store(struct mp_retx *x, uint32_t seq, uint32_t link, const uint8_t *frame, size_t len)
 {
 	if (!x || len == 0 || len > x->slot_bytes)
 		return;
 	size_t i = seq & x->mask;
-	x->slot[i] = (struct slot){.seq = seq, .len = (uint16_t)len};
+	x->slot[i] = (struct slot){.seq = seq, .link = link, .len = (uint16_t)len};
 	memcpy(x->data + i * x->stride + MP_TX_HEADROOM, frame, len);
 }
 
@@ -69,4 +70,23 @@ uint8_t *mp_retx_take(struct mp_retx *x, uint32_t seq, size_t *len)
 	*len = x->slot[i].len;
 	x->slot[i].len = 0;
 	return x->data + i * x->stride + MP_TX_HEADROOM;
+}
+
+unsigned mp_retx_take_link(struct mp_retx *x, uint32_t link, bool (*keep)(void *, uint32_t),
+			   void (*fn)(void *, uint32_t seq, uint8_t *frame, size_t len), void *ctx)
+{
+	unsigned n = 0;
+
+	if (!x)
+		return 0;
+	for (size_t i = 0; i <= x->mask; i++) {
+		struct slot *s = &x->slot[i];
+		if (s->len == 0 || s->link != link || !keep(ctx, s->seq))
+			continue;
+		size_t len = s->len;
+		s->len = 0;
+		fn(ctx, s->seq, x->data + i * x->stride + MP_TX_HEADROOM, len);
+		n++;
+	}
+	return n;
 }

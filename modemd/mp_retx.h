@@ -20,7 +20,13 @@ struct mp_retx *mp_retx_free(struct mp_retx *x);
 
 /* Keep a copy of a fragment just sent (frame = MP header + data). Frames
  * larger than slot_bytes are not kept. */
-void mp_retx_store(struct mp_retx *x, uint32_t seq, const uint8_t *frame, size_t len);
+void mp_retx_store(struct mp_retx *x, uint32_t seq, uint32_t link, const uint8_t *frame,
+		   size_t len);
 /* The kept frame with that number, or NULL (never kept, overwritten, or
  * already handed out once: each fragment is resent at most once). */
 uint8_t *mp_retx_take(struct mp_retx *x, uint32_t seq, size_t *len);
+/* Each kept frame last sent on `link` for which keep(ctx, seq) is true,
+ * in slot order, handed to fn (and taken, as mp_retx_take). Returns how
+ * many. */
+unsigned mp_retx_take_link(struct mp_retx *x, uint32_t link, bool (*keep)(void *, uint32_t),
+			   void (*fn)(void *, uint32_t seq, uint8_t *frame, size_t len), void *ctx);

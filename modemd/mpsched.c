@@ -382,6 +382,12 @@ uint64_t sched_arrival_us(const struct sched *s, uint32_t id, uint64_t now_us, u
 	return arrival(s, &s->link[i], now_us, size);
 }
 
+enum link_liveness sched_link_state(const struct sched *s, uint32_t id)
+{
+	int i = slot_of(s, id);
+	return i >= 0 ? s->link[i].in.state : LINK_DEAD;
+}
+
 uint64_t sched_link_last_us(const struct sched *s, uint32_t id)
 {
 	int i = slot_of(s, id);

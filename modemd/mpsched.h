@@ -105,6 +105,9 @@ uint64_t sched_next_ready_us(const struct sched *s, uint64_t now_us, uint32_t si
  * UINT64_MAX for an unknown or dead link. For tests and mpctl. */
 uint64_t sched_arrival_us(const struct sched *s, uint32_t id, uint64_t now_us, uint32_t size);
 
+/* The liveness of the link's last update (LINK_DEAD if unknown id). */
+enum link_liveness sched_link_state(const struct sched *s, uint32_t id);
+
 /* When a link last took a packet (a pick, or sched_link_touch for traffic
  * sent outside the scheduler); 0 if never or unknown id. */
 uint64_t sched_link_last_us(const struct sched *s, uint32_t id);
