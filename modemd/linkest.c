@@ -358,7 +358,6 @@ static void rate_capacity(struct linkest *le, uint64_t now_us, uint64_t rate)
 		le->sat_est += (rate - le->sat_est) / 4;
 	else
 		le->sat_est -= (le->sat_est - rate) / 4;
-	le->sat_rate = rate;
 	le->sat_us = now_us;
 	wf_update(&le->max_rate, true, le->p.rate_window_us, now_us, rate);
 	if (le->in_startup) {
@@ -385,10 +384,8 @@ static void write_off_lost(struct linkest *le, uint64_t now_us)
 		le->sent_n--;
 	}
 	uint64_t done = le->fb_bytes_rx + lost_bytes(le) + le->inflight_forgiven;
-	if (sent_then > done) {
+	if (sent_then > done)
 		le->inflight_forgiven += sent_then - done;
-		le->lost_bytes_est += sent_then - done;
-	}
 }
 
 static void fb_rebase(struct linkest *le, uint64_t now_us, const struct link_feedback *fb)

@@ -100,16 +100,14 @@ struct linkest {
 		uint64_t bytes;
 	} sent_log[LINKEST_SENT_LOG];
 	uint32_t sent_head, sent_n;
-	uint64_t lost_bytes_est; /* written off that way, for stats */
-	bool fb_valid;		 /* a baseline feedback record has been seen */
+	bool fb_valid; /* a baseline feedback record has been seen */
 	struct link_feedback fb_last;
 	uint64_t fb_last_us; /* our clock when the last feedback arrived */
 	uint32_t rs_ts_us;   /* start of the current rate sample (receiver clock) */
 	uint64_t rs_bytes;   /* fb_bytes_rx at that start */
 	bool blocked;	     /* demand exceeded the cap since the sample began */
-	uint64_t sat_rate;   /* last queue-backed rate sample (0 = none) */
-	uint64_t sat_est;    /* capacity now, from the last two such samples */
-	uint64_t sat_us;     /* when the last one came */
+	uint64_t sat_est;    /* capacity now: running average of queue-backed samples */
+	uint64_t sat_us;     /* when the last queue-backed sample came */
 
 	/* Delay-based rate (no feedback): see linkest_params. */
 	uint64_t dly_rate;	 /* bytes/s, 0 = not started (no RTT sample yet) */
