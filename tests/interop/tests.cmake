@@ -12,9 +12,9 @@ foreach(t ours-pppd-long ours-pppd-short pppd-ours-long pppd-ours-short)
     set(_cases ${_dir}-2 ${_dir}-3)
   endif()
   add_test(NAME interop/${t}
-    COMMAND ${_interop}/../uml/uml-run --timeout 170 --dir ${CMAKE_BINARY_DIR}/tests/uml-run/interop-${t} --
+    COMMAND ${_interop}/../uml/uml-run --timeout 240 --dir ${CMAKE_BINARY_DIR}/tests/uml-run/interop-${t} --
             python3 ${_interop}/test_interop.py --build ${CMAKE_BINARY_DIR}
             --workdir ${CMAKE_BINARY_DIR}/tests/uml-run/interop-${t}/logs ${_cases})
-  set_tests_properties(interop/${t} PROPERTIES LABELS "interop;uml" TIMEOUT 180
+  set_tests_properties(interop/${t} PROPERTIES LABELS "interop;uml" TIMEOUT 250
     ENVIRONMENT PYTHONDONTWRITEBYTECODE=1)
 endforeach()
