@@ -103,5 +103,8 @@ void bundle_send_nulls_(struct bundle *b, uint64_t now);
 bool bundle_reasm_nack_(void *ctx, uint32_t seq, uint32_t count);
 /* Keep a copy of an MP frame just sent, for the peer's requests. */
 void bundle_retx_store_(struct bundle *b, uint32_t link, const uint8_t *frame, size_t len);
+bool bundle_retx_drain_(struct bundle *b, uint64_t now);
+void bundle_txq_drain_(struct bundle *b); /* copies, then queued packets */
+uint32_t bundle_retx_next_size_(struct bundle *b);
 /* A member left the schedule (suspect, dead): resend what it may have lost. */
 void bundle_rescue_(struct bundle *b, struct plink *pl);

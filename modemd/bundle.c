@@ -349,15 +349,23 @@ static int txq_push(struct bundle *b, uint16_t proto, const uint8_t *pkt, size_t
 
 static void txq_rearm(struct bundle *b, uint64_t now)
 {
-	if (!b->txq_n) {
+	uint32_t copy = bundle_retx_next_size_(b);
+	if (!b->txq_n && !copy) {
 		b->clk.ops->timer_cancel(b->t_txq);
 		return;
 	}
-	const struct txq_ent *e = txq_at(b, 0);
-	uint64_t next = sched_next_ready_us(&b->sched, now, pkt_size(e->len));
-	uint64_t expire = e->at_us + (uint64_t)TXQ_AGE_MULT * b->c.txq_ms * 1000;
+	uint64_t next, expire = UINT64_MAX;
+	if (copy) {
+		next = sched_next_ready_us(&b->sched, now, copy);
+	} else {
+		const struct txq_ent *e = txq_at(b, 0);
+		next = sched_next_ready_us(&b->sched, now, pkt_size(e->len));
+		expire = e->at_us + (uint64_t)TXQ_AGE_MULT * b->c.txq_ms * 1000;
+	}
 	if (next > expire)
 		next = expire; /* only feedback can open a cap: age the head out */
+	if (next == UINT64_MAX)
+		next = now + 10000; /* copies wait for feedback: look again soon */
 	uint64_t ms = next > now ? (next - now + 999) / 1000 : 1;
 	b->clk.ops->timer_arm(b->t_txq, ms ? ms : 1);
 }
@@ -365,12 +373,13 @@ static void txq_rearm(struct bundle *b, uint64_t now)
 /* Send what the links take now, in order. */
 static void txq_drain(struct bundle *b)
 {
-	if (!b->txq_n || b->draining || !b->multilink)
+	if ((!b->txq_n && !mp_retx_queued(b->retx)) || b->draining || !b->multilink)
 		return;
 	b->draining = true;
 	uint64_t now = now_us(b);
 	uint64_t max_age = (uint64_t)TXQ_AGE_MULT * b->c.txq_ms * 1000;
-	while (b->txq_n) {
+	bool copies_done = bundle_retx_drain_(b, now);
+	while (copies_done && b->txq_n) {
 		struct txq_ent *e = txq_at(b, 0);
 		if (now > e->at_us && now - e->at_us > max_age) {
 			txq_pop(b, true);
@@ -388,6 +397,11 @@ static void txq_drain(struct bundle *b)
 static void txq_timer_fired(void *arg)
 {
 	txq_drain(arg);
+}
+
+void bundle_txq_drain_(struct bundle *b)
+{
+	txq_drain(b);
 }
 
 int bundle_send(struct bundle *b, uint16_t proto, const uint8_t *pkt, size_t len)
@@ -415,10 +429,14 @@ int bundle_send(struct bundle *b, uint16_t proto, const uint8_t *pkt, size_t len
 	bool queue = b->txq != NULL;
 	if (queue && len > b->peer_mrru)
 		return -EMSGSIZE; /* would fail on every link: refuse it now */
-	/* Packets leave in order: behind what already waits. */
+	/* Packets leave in order: behind what already waits (copies first). */
 	txq_drain(b);
-	if (queue && b->txq_n)
-		return txq_push(b, proto, pkt, len, now);
+	if (queue && (b->txq_n || mp_retx_queued(b->retx))) {
+		int r = txq_push(b, proto, pkt, len, now);
+		if (r == 0)
+			txq_rearm(b, now);
+		return r;
+	}
 	int r = send_now(b, proto, pkt, len, now);
 	if (r != -EAGAIN)
 		return r;

@@ -4,6 +4,7 @@
  * on the fastest link, not a loss TCP sees). docs/multilink.md. */
 #include "bundle-internal.h"
 
+#include "ppp_frame.h"
 #include "vendor.h"
 
 /* Towards our own receiver: how long a live link may go without an MP
@@ -46,43 +47,57 @@ void bundle_retx_store_(struct bundle *b, uint32_t link, const uint8_t *frame, s
 	mp_retx_store(b->retx, f.seq, link, frame, len);
 }
 
-/* One kept frame again, unchanged, on the live member where it would
- * arrive first. */
-static bool resend(struct bundle *b, uint8_t *frame, size_t len)
-{
-	uint64_t now = now_us(b), at = UINT64_MAX;
-	uint32_t best = 0;
+enum { RETX_ASKED = 1, RETX_RESCUED = 2 };
 
-	for (size_t i = 0; i < b->n_members; i++) {
-		const struct linkest *le = plink_est_const(b->member[i]);
-		if (linkest_state(le) != LINK_ALIVE)
+/* Send queued copies (asked for, rescued) before new data, each on the
+ * live member where it would arrive first other than the one that lost
+ * it, within the members' caps like new data. Returns false while copies
+ * wait for room (the caller keeps new data back too: they are older). */
+bool bundle_retx_drain_(struct bundle *b, uint64_t now)
+{
+	uint32_t seq, link, to;
+	size_t len;
+	uint8_t why;
+	uint8_t *frame;
+
+	while ((frame = mp_retx_head(b->retx, &seq, &len, &link, &why))) {
+		uint32_t size = (uint32_t)len + 2 + PPP_FRAME_HDR_MAX;
+		if (!sched_pick_resend(&b->sched, now, size, link, &to))
+			return false;
+		struct plink *pl = member_by_id(b, to);
+		if (!pl || plink_send_mp(pl, frame, len) < 0) {
+			mp_retx_pop(b->retx, link); /* not again on this one */
 			continue;
-		uint64_t a = sched_arrival_us(&b->sched, le->id, now, (uint32_t)len);
-		if (a < at) {
-			at = a;
-			best = le->id;
 		}
+		mp_retx_pop(b->retx, to);
+		b->tx_retx++;
+		if (why == RETX_RESCUED)
+			b->tx_rescued++;
 	}
-	if (at == UINT64_MAX)
-		return false;
-	if (plink_send_mp(member_by_id(b, best), frame, len) < 0)
-		return false;
-	b->tx_retx++;
 	return true;
 }
 
-/* The peer asks for count numbers from seq again: each kept one goes out
- * once more. */
+/* Size of the next copy waiting (for the transmit timer), 0 if none. */
+uint32_t bundle_retx_next_size_(struct bundle *b)
+{
+	uint32_t seq, link;
+	size_t len;
+	uint8_t why;
+
+	if (!mp_retx_head(b->retx, &seq, &len, &link, &why))
+		return 0;
+	return (uint32_t)len + 2 + PPP_FRAME_HDR_MAX;
+}
+
+/* The peer asks for count numbers from seq again: each kept one is queued
+ * to go out once more. */
 void bundle_nack_(struct bundle *b, struct plink *from, uint32_t seq, uint32_t count)
 {
 	(void)from;
 	b->retx_asked += count;
-	for (uint32_t k = 0; k < count; k++) {
-		size_t len;
-		uint8_t *frame = mp_retx_take(b->retx, (seq + k) & mp_seq_mask(b->ssn_tx), &len);
-		if (frame && !resend(b, frame, len))
-			return;
-	}
+	for (uint32_t k = 0; k < count; k++)
+		mp_retx_queue(b->retx, (seq + k) & mp_seq_mask(b->ssn_tx), RETX_ASKED);
+	bundle_txq_drain_(b);
 }
 
 struct rescue {
@@ -97,26 +112,17 @@ static bool rescue_keep(void *ctx, uint32_t seq)
 	return !r->any || mp_seq_diff(seq, r->after, r->b->ssn_tx) > 0;
 }
 
-static void rescue_send(void *ctx, uint32_t seq, uint8_t *frame, size_t len)
-{
-	struct rescue *r = ctx;
-	(void)seq;
-	if (resend(r->b, frame, len))
-		r->b->tx_rescued++;
-}
-
-/* A member fell silent (suspect or dead): what it carried after the last
- * number its feedback confirmed is probably lost with it. Send that again
- * on the others now, instead of letting the peer find each hole by its
- * wait and ask for it (one request round per hole: seconds for a link's
- * worth of fragments). Copies of what did arrive are dropped as duplicates. */
+/* A member fell silent or stalled (suspect, dead): what it carried after
+ * the last number its feedback confirmed is probably lost with it. Queue
+ * that to go again on the others now, instead of letting the peer find
+ * each hole by its wait and ask for it. Copies of what did arrive are
+ * dropped as duplicates. The caller drains the queue. */
 void bundle_rescue_(struct bundle *b, struct plink *pl)
 {
 	const struct linkest *le = plink_est_const(pl);
 	struct rescue r = {.b = b, .after = le->fb_last.max_seq, .any = le->fb_valid};
 
-	if (b->retx)
-		mp_retx_take_link(b->retx, le->id, rescue_keep, rescue_send, &r);
+	mp_retx_queue_link(b->retx, le->id, rescue_keep, &r, RETX_RESCUED);
 }
 
 /* Receiver side of the same: ask on the member with the shortest delay

@@ -12,6 +12,12 @@
 #define LINKEST_SENT_STEP_US  20000ULL
 #define LINKEST_LOSS_SLACK_US 300000ULL
 #define LINKEST_SAT_VALID_US  500000ULL
+/* Stall: data out longer than an RTT plus our receiver's feedback pace
+ * while data flows (plink PLINK_FEEDBACK_BUSY_MS, 40 ms), one sent-log
+ * step and a margin, and no delivery reported for two paces plus margin
+ * (and the RTT variation). */
+#define LINKEST_STALL_SLACK_US 80000ULL
+#define LINKEST_STALL_GAP_US   100000ULL
 
 const char *link_liveness_to_string(enum link_liveness s)
 {
@@ -189,11 +195,16 @@ void linkest_on_rx(struct linkest *le, uint64_t now_us)
 		 * datagram does not bring a link back. */
 		if (le->revive_count > 0 && now_us - le->last_rx_us > linkest_dead_timeout_us(le))
 			le->revive_count = 0;
+		if (le->revive_count > 0 && now_us == le->last_rx_us)
+			break; /* the same datagram again (an echo reply is also an RTT) */
 		if (++le->revive_count >= le->p.revive_rx)
 			revive(le, now_us);
 		break;
 	case LINK_SUSPECT:
-		le->state = LINK_ALIVE;
+		/* A stalled link is heard (feedback still comes back) but does
+		 * not deliver: only progress revives it (unstall). */
+		if (!le->stalled)
+			le->state = LINK_ALIVE;
 		break;
 	case LINK_ALIVE:
 		break;
@@ -202,11 +213,21 @@ void linkest_on_rx(struct linkest *le, uint64_t now_us)
 		le->last_rx_us = now_us;
 }
 
+/* The link carried something again: data reported received, or an echo
+ * that went up the same path. */
+static void unstall(struct linkest *le)
+{
+	if (le->stalled && le->state == LINK_SUSPECT)
+		le->state = LINK_ALIVE;
+	le->stalled = false;
+}
+
 static void dly_update(struct linkest *le, uint64_t now_us, uint32_t rtt_us);
 
 void linkest_on_rtt(struct linkest *le, uint64_t now_us, uint32_t rtt_us)
 {
 	linkest_on_rx(le, now_us);
+	unstall(le);
 	if (rtt_us > 60 * US_PER_S)
 		return; /* a stale or forged timestamp, not a delay */
 	if (rtt_us == 0)
@@ -431,6 +452,10 @@ int linkest_on_feedback(struct linkest *le, uint64_t now_us, const struct link_f
 	}
 
 	uint64_t inflight_before = raw_in_flight(le);
+	if (db) {
+		unstall(le);
+		le->progress_us = now_us;
+	}
 	le->fb_bytes_rx += db;
 	le->fb_pkts_rx += dp;
 	le->fb_pkts_lost += dl;
@@ -501,14 +526,72 @@ uint32_t linkest_suspect_timeout_us(const struct linkest *le)
 	return (uint32_t)(t < dead ? t : dead);
 }
 
+/* When the oldest byte not yet reported received (nor written off) was
+ * sent, at most one log step early; 0 = nothing outstanding. */
+static uint64_t oldest_unreported_us(const struct linkest *le)
+{
+	uint64_t done = le->fb_bytes_rx + lost_bytes(le) + le->inflight_forgiven;
+	for (uint32_t k = 0; k < le->sent_n; k++) {
+		const uint32_t i = (le->sent_head + k) % LINKEST_SENT_LOG;
+		if (le->sent_log[i].bytes > done)
+			return le->sent_log[i].t_us;
+	}
+	return 0;
+}
+
+uint32_t linkest_stall_timeout_us(const struct linkest *le)
+{
+	if (!le->fb_valid || !le->srtt_us)
+		return 0;
+	uint64_t t = (uint64_t)le->srtt_us + LINKEST_STALL_SLACK_US;
+	return t > UINT32_MAX ? UINT32_MAX : (uint32_t)t;
+}
+
+static uint64_t stall_gap_us(const struct linkest *le)
+{
+	return LINKEST_STALL_GAP_US + le->rttvar_us;
+}
+
+/* When stalled_now() turns true if nothing changes; 0 = never. */
+static uint64_t stall_deadline_us(const struct linkest *le, uint64_t now_us)
+{
+	uint32_t limit = linkest_stall_timeout_us(le);
+	if (!limit || now_us - le->fb_last_us > le->p.feedback_stale_us)
+		return 0;
+	uint64_t t = oldest_unreported_us(le);
+	if (!t)
+		return 0;
+	uint64_t a = t + limit;
+	uint64_t b = (le->progress_us > t ? le->progress_us : t) + stall_gap_us(le);
+	return (a > b ? a : b) + 1;
+}
+
+/* Our receiver reports what each link delivered every 40 ms while data
+ * arrives. Data out longer than an RTT and that pace, with no delivery
+ * reported for two paces, means the link stopped delivering (died, or a
+ * coverage gap), whether or not its feedback still comes back: suspect
+ * now, so the bundle resends what it carried elsewhere, instead of after
+ * the silence timeout. A loss on a link that keeps delivering is not a
+ * stall (write_off_lost handles it). */
+static bool stalled_now(const struct linkest *le, uint64_t now_us)
+{
+	uint64_t d = stall_deadline_us(le, now_us);
+	return d && now_us >= d;
+}
+
 bool linkest_tick(struct linkest *le, uint64_t now_us)
 {
 	enum link_liveness old = le->state;
 	uint64_t silence = now_us > le->last_rx_us ? now_us - le->last_rx_us : 0;
-	if (le->state != LINK_DEAD && silence > linkest_dead_timeout_us(le))
+	if (le->state != LINK_DEAD && silence > linkest_dead_timeout_us(le)) {
 		enter_dead(le);
-	else if (le->state == LINK_ALIVE && silence > linkest_suspect_timeout_us(le))
+		le->stalled = false;
+	} else if (le->state == LINK_ALIVE && silence > linkest_suspect_timeout_us(le)) {
 		le->state = LINK_SUSPECT;
+	} else if (le->state == LINK_ALIVE && stalled_now(le, now_us)) {
+		le->state = LINK_SUSPECT;
+		le->stalled = true;
+	}
 	return le->state != old;
 }
 
@@ -529,6 +612,9 @@ uint64_t linkest_next_event_us(const struct linkest *le)
 		t = le->last_rx_us + linkest_dead_timeout_us(le) + 1;
 	if (t && t < next)
 		next = t;
+	uint64_t stall = le->state == LINK_ALIVE ? stall_deadline_us(le, le->last_rx_us) : 0;
+	if (stall && stall < next)
+		next = stall;
 	return next;
 }
 

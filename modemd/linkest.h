@@ -117,6 +117,8 @@ struct linkest {
 
 	/* Liveness. */
 	enum link_liveness state;
+	bool stalled;	      /* suspect because data stopped arriving (see linkest_tick) */
+	uint64_t progress_us; /* last feedback that reported more bytes delivered */
 	uint64_t last_rx_us;
 	uint64_t last_echo_us;
 	bool echo_sent;
@@ -172,4 +174,9 @@ int64_t linkest_in_flight(const struct linkest *le, uint64_t now_us);
 int64_t linkest_in_flight_est(const struct linkest *le, uint64_t now_us);
 /* Silence after which the link turns suspect / dead, given current RTTs. */
 uint32_t linkest_suspect_timeout_us(const struct linkest *le);
+/* Towards a peer that reports per-link delivery: how long the oldest byte
+ * in flight must have stayed unreported before the link can count as
+ * stalled (suspect; also no delivery reported for 100 ms + RTTVAR),
+ * 0 = not applicable. */
+uint32_t linkest_stall_timeout_us(const struct linkest *le);
 uint32_t linkest_dead_timeout_us(const struct linkest *le);

@@ -9,8 +9,11 @@
 
 struct slot {
 	uint32_t seq;
-	uint32_t link; /* where it was last sent */
-	uint16_t len;  /* 0: empty or taken */
+	uint32_t link;	 /* where it was last sent */
+	uint16_t len;	 /* 0: empty */
+	uint8_t resends; /* times sent again */
+	bool queued;
+	uint8_t why;
 };
 
 struct mp_retx {
@@ -19,6 +22,12 @@ struct mp_retx {
 	size_t slot_bytes;
 	struct slot *slot;
 	uint8_t *data;
+	uint32_t last_seq; /* newest number stored */
+	bool any;
+	/* Resend FIFO of numbers, as big as the store (a number is in it at
+	 * most once while its slot is kept). */
+	uint32_t *q;
+	size_t q_head, q_n;
 };
 
 struct mp_retx *mp_retx_new(size_t slots, size_t slot_bytes)
@@ -36,7 +45,8 @@ struct mp_retx *mp_retx_new(size_t slots, size_t slot_bytes)
 	x->stride = MP_TX_HEADROOM + slot_bytes;
 	x->slot = calloc(n, sizeof(*x->slot));
 	x->data = malloc(n * x->stride);
-	if (!x->slot || !x->data)
+	x->q = malloc(n * sizeof(*x->q));
+	if (!x->slot || !x->data || !x->q)
 		return mp_retx_free(x);
 	return x;
 }
@@ -46,6 +56,7 @@ struct mp_retx *mp_retx_free(struct mp_retx *x)
 	if (x) {
 		free(x->slot);
 		free(x->data);
+		free(x->q);
 		free(x);
 	}
 	return NULL;
@@ -56,37 +67,88 @@ void mp_retx_store(struct mp_retx *x, uint32_t seq, uint32_t link, const uint8_t
 	if (!x || len == 0 || len > x->slot_bytes)
 		return;
 	size_t i = seq & x->mask;
+	/* An old number still queued here is dropped from the queue lazily
+	 * (mp_retx_head skips entries whose slot moved on). */
 	x->slot[i] = (struct slot){.seq = seq, .link = link, .len = (uint16_t)len};
 	memcpy(x->data + i * x->stride + MP_TX_HEADROOM, frame, len);
+	x->last_seq = seq;
+	x->any = true;
 }
 
-uint8_t *mp_retx_take(struct mp_retx *x, uint32_t seq, size_t *len)
+bool mp_retx_queue(struct mp_retx *x, uint32_t seq, uint8_t why)
 {
 	if (!x)
-		return NULL;
-	size_t i = seq & x->mask;
-	if (x->slot[i].len == 0 || x->slot[i].seq != seq)
-		return NULL;
-	*len = x->slot[i].len;
-	x->slot[i].len = 0;
-	return x->data + i * x->stride + MP_TX_HEADROOM;
+		return false;
+	struct slot *s = &x->slot[seq & x->mask];
+	if (s->len == 0 || s->seq != seq || s->queued || s->resends >= MP_RETX_MAX_RESENDS)
+		return false;
+	if (x->q_n > x->mask) {
+		/* Full of stale entries (slots overwritten while queued): the
+		 * oldest goes; its slot, if still the same number, is unmarked. */
+		struct slot *o = &x->slot[x->q[x->q_head] & x->mask];
+		if (o->seq == x->q[x->q_head])
+			o->queued = false;
+		x->q_head = (x->q_head + 1) & x->mask;
+		x->q_n--;
+	}
+	s->queued = true;
+	s->why = why;
+	x->q[(x->q_head + x->q_n++) & x->mask] = seq;
+	return true;
 }
 
-unsigned mp_retx_take_link(struct mp_retx *x, uint32_t link, bool (*keep)(void *, uint32_t),
-			   void (*fn)(void *, uint32_t seq, uint8_t *frame, size_t len), void *ctx)
+unsigned mp_retx_queue_link(struct mp_retx *x, uint32_t link, bool (*keep)(void *, uint32_t),
+			    void *ctx, uint8_t why)
 {
 	unsigned n = 0;
 
-	if (!x)
+	if (!x || !x->any)
 		return 0;
-	for (size_t i = 0; i <= x->mask; i++) {
-		struct slot *s = &x->slot[i];
+	/* Oldest number first (the slot after the newest; numbers may be 12
+	 * bits, so walk slots, not arithmetic): the receiver delivers in order. */
+	for (size_t k = 1; k <= x->mask + 1; k++) {
+		const struct slot *s = &x->slot[(x->last_seq + k) & x->mask];
 		if (s->len == 0 || s->link != link || !keep(ctx, s->seq))
 			continue;
-		size_t len = s->len;
-		s->len = 0;
-		fn(ctx, s->seq, x->data + i * x->stride + MP_TX_HEADROOM, len);
-		n++;
+		n += mp_retx_queue(x, s->seq, why);
 	}
 	return n;
+}
+
+uint8_t *mp_retx_head(struct mp_retx *x, uint32_t *seq, size_t *len, uint32_t *link, uint8_t *why)
+{
+	while (x && x->q_n) {
+		uint32_t q = x->q[x->q_head];
+		size_t i = q & x->mask;
+		struct slot *s = &x->slot[i];
+		if (s->len && s->seq == q && s->queued) {
+			*seq = q;
+			*len = s->len;
+			*link = s->link;
+			*why = s->why;
+			return x->data + i * x->stride + MP_TX_HEADROOM;
+		}
+		x->q_head = (x->q_head + 1) & x->mask; /* overwritten since */
+		x->q_n--;
+	}
+	return NULL;
+}
+
+void mp_retx_pop(struct mp_retx *x, uint32_t link)
+{
+	if (!x || !x->q_n)
+		return;
+	struct slot *s = &x->slot[x->q[x->q_head] & x->mask];
+	if (s->seq == x->q[x->q_head] && s->queued) {
+		s->queued = false;
+		s->resends++;
+		s->link = link;
+	}
+	x->q_head = (x->q_head + 1) & x->mask;
+	x->q_n--;
+}
+
+size_t mp_retx_queued(const struct mp_retx *x)
+{
+	return x ? x->q_n : 0;
 }

@@ -22,11 +22,24 @@ struct mp_retx *mp_retx_free(struct mp_retx *x);
  * larger than slot_bytes are not kept. */
 void mp_retx_store(struct mp_retx *x, uint32_t seq, uint32_t link, const uint8_t *frame,
 		   size_t len);
-/* The kept frame with that number, or NULL (never kept, overwritten, or
- * already handed out once: each fragment is resent at most once). */
-uint8_t *mp_retx_take(struct mp_retx *x, uint32_t seq, size_t *len);
-/* Each kept frame last sent on `link` for which keep(ctx, seq) is true,
- * in slot order, handed to fn (and taken, as mp_retx_take). Returns how
- * many. */
-unsigned mp_retx_take_link(struct mp_retx *x, uint32_t link, bool (*keep)(void *, uint32_t),
-			   void (*fn)(void *, uint32_t seq, uint8_t *frame, size_t len), void *ctx);
+/* Resending goes through a FIFO of numbers so that the owner sends them
+ * as its links' caps allow (a burst straight onto one link would overflow
+ * its queue and lose the copies too). A frame is sent again at most
+ * MP_RETX_MAX_RESENDS times in all.
+ *
+ * Queue the kept frame with that number; why is the owner's tag (asked,
+ * rescued). false if not kept (never, overwritten), already queued or
+ * resent enough. */
+#define MP_RETX_MAX_RESENDS 2
+bool mp_retx_queue(struct mp_retx *x, uint32_t seq, uint8_t why);
+/* Queue every kept frame last sent on `link` for which keep(ctx, seq) is
+ * true, oldest number first. Returns how many. */
+unsigned mp_retx_queue_link(struct mp_retx *x, uint32_t link, bool (*keep)(void *, uint32_t),
+			    void *ctx, uint8_t why);
+/* The oldest queued frame still kept (stale entries are skipped), or NULL
+ * when none: its number, length, the link it was last sent on and its tag.
+ * The frame has MP_TX_HEADROOM writable bytes before it. */
+uint8_t *mp_retx_head(struct mp_retx *x, uint32_t *seq, size_t *len, uint32_t *link, uint8_t *why);
+/* The head was sent again on `link` (it leaves the queue). */
+void mp_retx_pop(struct mp_retx *x, uint32_t link);
+size_t mp_retx_queued(const struct mp_retx *x);

@@ -349,6 +349,27 @@ unsigned sched_pick(struct sched *s, uint64_t now_us, uint32_t size, uint32_t *o
 	return n;
 }
 
+unsigned sched_pick_resend(struct sched *s, uint64_t now_us, uint32_t size, uint32_t avoid,
+			   uint32_t *out_id)
+{
+	enum link_liveness cls = usable_class(s);
+	unsigned usable_n = 0;
+	for (int i = 0; i < SCHED_MAX_LINKS; i++)
+		usable_n += usable(&s->link[i], cls);
+	int slots[SCHED_MAX_LINKS];
+	uint64_t at[SCHED_MAX_LINKS];
+	unsigned all = ranked(s, now_us, size, slots, at, SCHED_MAX_LINKS);
+	for (unsigned k = 0; k < all; k++) {
+		/* The link that lost it only when it is the only one left. */
+		if (s->link[slots[k]].id == avoid && usable_n > 1)
+			continue;
+		commit(s, slots[k], now_us, size);
+		*out_id = s->link[slots[k]].id;
+		return 1;
+	}
+	return 0;
+}
+
 uint64_t sched_next_ready_us(const struct sched *s, uint64_t now_us, uint32_t size)
 {
 	enum link_liveness cls = usable_class(s);

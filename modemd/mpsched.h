@@ -97,6 +97,11 @@ int sched_link_sync(struct sched *s, const struct linkest *le, uint64_t now_us, 
  * next feedback). The pick is committed: the owner sends on those links. */
 unsigned sched_pick(struct sched *s, uint64_t now_us, uint32_t size, uint32_t *out_ids,
 		    unsigned max);
+/* One link for a frame sent again: the earliest arrival among usable links
+ * under their cap, except `avoid` (the link that lost it) unless it is the
+ * only usable one. Returns 1 (committed, *out_id set) or 0 (wait). */
+unsigned sched_pick_resend(struct sched *s, uint64_t now_us, uint32_t size, uint32_t avoid,
+			   uint32_t *out_id);
 /* When the local backlog of some usable link will have drained enough to
  * take a packet of size bytes (now_us if one can take it now, UINT64_MAX if
  * none is usable or only feedback can free one). */

@@ -57,6 +57,7 @@ struct plink {
 	/* Since LCP up, for the feedback we send (receiver side). */
 	uint64_t fb_bytes, fb_pkts;
 	uint64_t fb_pkts_reported; /* fb_pkts in the last feedback sent */
+	bool fb_soon;		   /* the feedback timer was pulled in for new data */
 	uint32_t fb_max_seq;
 	bool fb_seq_valid;
 	/* Receive rate over ~1 s windows. */

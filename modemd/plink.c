@@ -271,6 +271,8 @@ static void lcp_layer_finished(void *ctx)
 	pl->pending |= PEND_FINISHED;
 }
 
+static void liveness_changed(struct plink *pl, enum link_liveness old);
+
 static void lcp_echo_rtt(void *ctx, uint32_t seq, uint64_t rtt_us)
 {
 	struct plink *pl = ctx;
@@ -278,7 +280,9 @@ static void lcp_echo_rtt(void *ctx, uint32_t seq, uint64_t rtt_us)
 	(void)seq;
 	if (!pl->est_on)
 		return;
+	enum link_liveness old = linkest_state(&pl->est);
 	linkest_on_rtt(&pl->est, now_us(pl), rtt_us > UINT32_MAX ? UINT32_MAX : (uint32_t)rtt_us);
+	liveness_changed(pl, old); /* an echo through revives a stalled or dead link */
 	if (pl->bundle)
 		bundle_link_update_(pl->bundle, pl);
 }
@@ -313,8 +317,6 @@ static void lcp_looped_back(void *ctx)
 	log_warn("plink[%s]: link is looped back", pl->name);
 	pl->down_reason = "looped back";
 }
-
-static void liveness_changed(struct plink *pl, enum link_liveness old);
 
 static void lcp_vendor(void *ctx, uint8_t id, struct rbuf data)
 {
@@ -444,6 +446,7 @@ static void fb_timer_fired(void *arg)
 	if (pl->fb_pkts != pl->fb_pkts_reported && next > PLINK_FEEDBACK_BUSY_MS)
 		next = PLINK_FEEDBACK_BUSY_MS;
 	pl->fb_pkts_reported = pl->fb_pkts;
+	pl->fb_soon = false;
 	t_arm(pl, pl->t_fb, next);
 	leave(pl);
 }
@@ -528,6 +531,14 @@ int plink_input(struct plink *pl, const uint8_t *dgram, size_t len)
 	}
 	enter(pl);
 	if (pl->lcp_opened && is_data(f.protocol)) {
+		/* Data after a quiet spell: report within the busy pace, not the
+		 * idle one; the sender judges a link stalled by how long its
+		 * data goes unreported (linkest_stall_timeout_us). */
+		if (pl->fb_pkts == pl->fb_pkts_reported && pl->c.feedback_interval_ms &&
+		    !pl->fb_soon) {
+			t_arm(pl, pl->t_fb, PLINK_FEEDBACK_BUSY_MS);
+			pl->fb_soon = true;
+		}
 		pl->fb_bytes += len;
 		pl->fb_pkts++;
 	}

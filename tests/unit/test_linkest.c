@@ -453,6 +453,61 @@ static void no_false_death_600ms(void **state)
 	assert_true(e.t_dead - e.last_rx_at_death <= 1 * S + MS);
 }
 
+/* Data at 1 MB/s (1000-byte frames every ms) over a 50 ms path; the
+ * receiver reports what arrived every 40 ms, echoes every 100 ms. From
+ * `stop` on nothing more arrives (feedback still comes, echoes do not);
+ * from `resume` on, delivery goes on. `drop` loses one frame. Returns
+ * when the link first turned suspect, 0 if never. */
+static uint64_t run_stream(struct linkest *le, uint64_t from, uint64_t until, uint64_t stop,
+			   uint64_t resume, uint64_t drop, uint32_t *rx_bytes)
+{
+	uint64_t t_suspect = 0;
+	for (uint64_t t = from; t <= until; t += MS) {
+		linkest_on_send(le, t, 1000);
+		bool delivering = t < stop || t >= resume;
+		/* What was sent 25 ms ago arrives now (one way). */
+		if (delivering && t >= 25 * MS && t - 25 * MS != drop)
+			*rx_bytes += 1000;
+		if (t % (40 * MS) == 0) { /* the report reaches us 25 ms later: */
+			struct link_feedback f =
+			    fb(*rx_bytes > 25000 ? *rx_bytes - 25000 : 0, 0, 0, (uint32_t)t);
+			linkest_on_feedback(le, t, &f);
+		}
+		if (delivering && t % (100 * MS) == 0)
+			linkest_on_rtt(le, t, 50000);
+		if (linkest_tick(le, t) && linkest_state(le) == LINK_SUSPECT && !t_suspect)
+			t_suspect = t;
+	}
+	return t_suspect;
+}
+
+static void stall_seen_from_feedback(void **state)
+{
+	(void)state;
+	struct linkest le;
+	uint32_t rx = 0;
+	linkest_init(&le, 1, NULL, 0);
+	/* Three healthy seconds, one frame lost at 2 s: a loss on a link that
+	 * keeps delivering is no stall. */
+	assert_int_equal(run_stream(&le, 0, 3 * S, UINT64_MAX, 0, 2 * S, &rx), 0);
+	assert_int_equal(linkest_state(&le), LINK_ALIVE);
+	assert_int_equal(linkest_stall_timeout_us(&le) / 1000, 50 + 80);
+	/* Delivery stops (a coverage gap on the way up): suspect within a few
+	 * feedback paces, long before the silence timeout, although the
+	 * feedback itself still comes back ... */
+	uint64_t sus = run_stream(&le, 3 * S + MS, 4 * S, 3 * S, UINT64_MAX, 0, &rx);
+	assert_true(sus > 3 * S);
+	assert_true(sus - 3 * S <= 250 * MS);
+	assert_true(le.stalled);
+	/* ... and it stays suspect while feedback reports nothing new (no
+	 * flapping back to alive on every report). */
+	assert_int_equal(linkest_state(&le), LINK_SUSPECT);
+	/* Delivery resumes: the first report of progress makes it alive. */
+	run_stream(&le, 4 * S + MS, 5 * S, 0, 4 * S, 0, &rx);
+	assert_int_equal(linkest_state(&le), LINK_ALIVE);
+	assert_false(le.stalled);
+}
+
 static void revival(void **state)
 {
 	(void)state;
@@ -517,6 +572,7 @@ int main(void)
 	    cmocka_unit_test(delay_based_rate),
 	    cmocka_unit_test(dead_within_1s_typical),
 	    cmocka_unit_test(no_false_death_600ms),
+	    cmocka_unit_test(stall_seen_from_feedback),
 	    cmocka_unit_test(revival),
 	    cmocka_unit_test(suspect_recovers_on_rx),
 	};
