@@ -58,7 +58,11 @@ struct bundle {
 	uint64_t txq_bytes;
 	void *t_txq;
 	bool draining;
-	uint64_t txq_queued, txq_dropped;
+	uint64_t txq_queued, txq_dropped, txq_aqm_dropped;
+	/* CoDel state (bundle_txq.c). */
+	uint64_t cd_first_above, cd_drop_next;
+	uint32_t cd_count, cd_lastcount;
+	bool cd_dropping;
 
 	uint64_t tx_pkts, tx_bytes, tx_frames, tx_blocked;
 	uint64_t rx_pkts, rx_plain, rx_rejected;
@@ -104,7 +108,15 @@ bool bundle_reasm_nack_(void *ctx, uint32_t seq, uint32_t count);
 /* Keep a copy of an MP frame just sent, for the peer's requests. */
 void bundle_retx_store_(struct bundle *b, uint32_t link, const uint8_t *frame, size_t len);
 bool bundle_retx_drain_(struct bundle *b, uint64_t now);
+/* The transmit queue (bundle_txq.c). */
+int bundle_txq_init_(struct bundle *b);
+void bundle_txq_free_(struct bundle *b);
 void bundle_txq_drain_(struct bundle *b); /* copies, then queued packets */
+/* Multilink send of one packet now (bundle.c): 0, -EAGAIN (every link at
+ * its cap), -ENETDOWN, or an error from the links. */
+int bundle_send_now_(struct bundle *b, uint16_t proto, const uint8_t *pkt, size_t len,
+		     uint64_t now);
+bool bundle_any_alive_(const struct bundle *b);
 uint32_t bundle_retx_next_size_(struct bundle *b);
 /* A member left the schedule (suspect, dead): resend what it may have lost. */
 void bundle_rescue_(struct bundle *b, struct plink *pl);

@@ -169,8 +169,6 @@ static void update_spread(struct bundle *b)
 		mp_reasm_set_nack_wait(b->reasm, 2 * lo / 1000 + BUNDLE_RETX_SLACK_MS);
 }
 
-static void txq_drain(struct bundle *b);
-
 void bundle_link_update_(struct bundle *b, struct plink *pl)
 {
 	const struct linkest *le = plink_est_const(pl);
@@ -180,7 +178,7 @@ void bundle_link_update_(struct bundle *b, struct plink *pl)
 	if (was_alive && linkest_state(le) != LINK_ALIVE)
 		bundle_rescue_(b, pl);
 	update_spread(b);
-	txq_drain(b);
+	bundle_txq_drain_(b);
 	if (b->blocked && b->ops->ready) {
 		b->blocked = false;
 		b->ops->ready(b->ctx, b);
@@ -209,7 +207,7 @@ int bundle_frag_tx_(void *ctx, uint32_t link, uint8_t *frame, size_t len)
 	return r;
 }
 
-static bool any_alive(const struct bundle *b)
+bool bundle_any_alive_(const struct bundle *b)
 {
 	for (size_t i = 0; i < b->n_members; i++)
 		if (linkest_state(plink_est_const(b->member[i])) != LINK_DEAD)
@@ -223,7 +221,7 @@ static bool any_alive(const struct bundle *b)
 /* Multilink: the scheduler's pick, then the fragmenter on each picked
  * link. -EAGAIN when every link is at its cap. */
 
-static int send_now(struct bundle *b, uint16_t proto, const uint8_t *pkt, size_t len, uint64_t now)
+int bundle_send_now_(struct bundle *b, uint16_t proto, const uint8_t *pkt, size_t len, uint64_t now)
 {
 	uint32_t ids[SCHED_MAX_LINKS];
 
@@ -244,7 +242,7 @@ static int send_now(struct bundle *b, uint16_t proto, const uint8_t *pkt, size_t
 	uint32_t size = (uint32_t)len + MP_HDR_LONG_LEN + 2 + PPP_FRAME_HDR_MAX;
 	unsigned n = sched_pick(&b->sched, now, size, ids, SCHED_MAX_LINKS);
 	if (n == 0) {
-		if (!any_alive(b))
+		if (!bundle_any_alive_(b))
 			return -ENETDOWN;
 		/* Demand beyond every link's cap: their next rate samples
 		 * measure capacity, not how little we happened to send. */
@@ -281,174 +279,6 @@ static int send_now(struct bundle *b, uint16_t proto, const uint8_t *pkt, size_t
 	if (!plain)
 		bundle_send_nulls_(b, now);
 	return 0;
-}
-
-/* ---- transmit queue ---- */
-
-static uint32_t pkt_size(size_t len)
-{
-	return (uint32_t)len + MP_HDR_LONG_LEN + 2 + PPP_FRAME_HDR_MAX;
-}
-
-/* Bytes the queue may hold: txq_ms at the rate the scheduler assumes for
- * the live members now (the probe rate for an unknown one). */
-static uint64_t txq_limit(const struct bundle *b, uint64_t now)
-{
-	uint64_t rate = 0;
-
-	for (size_t i = 0; i < b->n_members; i++) {
-		const struct linkest *le = plink_est_const(b->member[i]);
-		if (linkest_state(le) == LINK_DEAD)
-			continue;
-		uint64_t r = linkest_sched_rate_Bps(le, now);
-		rate += r ? r : b->c.sched.probe_rate_Bps;
-	}
-	uint64_t lim = rate * b->c.txq_ms / 1000;
-	if (lim < TXQ_MIN_BYTES)
-		lim = TXQ_MIN_BYTES;
-	return lim > b->c.txq_max_bytes ? b->c.txq_max_bytes : lim;
-}
-
-static struct txq_ent *txq_at(struct bundle *b, uint32_t i)
-{
-	return &b->txq[(b->txq_head + i) % b->c.txq_max_pkts];
-}
-
-static void txq_pop(struct bundle *b, bool dropped)
-{
-	struct txq_ent *e = txq_at(b, 0);
-
-	b->txq_bytes -= e->len;
-	free(e->data);
-	e->data = NULL;
-	b->txq_head = (b->txq_head + 1) % b->c.txq_max_pkts;
-	b->txq_n--;
-	if (dropped)
-		b->txq_dropped++;
-}
-
-/* Drop from the head beyond the bounds, like a qdisc: the oldest packet is
- * the one TCP would rather lose (its sender learns soonest). */
-static int txq_push(struct bundle *b, uint16_t proto, const uint8_t *pkt, size_t len, uint64_t now)
-{
-	uint64_t lim = txq_limit(b, now);
-	uint8_t *d = malloc(len ? len : 1);
-
-	if (!d)
-		return -ENOMEM;
-	while (b->txq_n && (b->txq_n >= b->c.txq_max_pkts || b->txq_bytes + len > lim))
-		txq_pop(b, true);
-	memcpy(d, pkt, len);
-	*txq_at(b, b->txq_n) =
-	    (struct txq_ent){.proto = proto, .len = (uint32_t)len, .at_us = now, .data = d};
-	b->txq_n++;
-	b->txq_bytes += len;
-	b->txq_queued++;
-	return 0;
-}
-
-static void txq_rearm(struct bundle *b, uint64_t now)
-{
-	uint32_t copy = bundle_retx_next_size_(b);
-	if (!b->txq_n && !copy) {
-		b->clk.ops->timer_cancel(b->t_txq);
-		return;
-	}
-	uint64_t next, expire = UINT64_MAX;
-	if (copy) {
-		next = sched_next_ready_us(&b->sched, now, copy);
-	} else {
-		const struct txq_ent *e = txq_at(b, 0);
-		next = sched_next_ready_us(&b->sched, now, pkt_size(e->len));
-		expire = e->at_us + (uint64_t)TXQ_AGE_MULT * b->c.txq_ms * 1000;
-	}
-	if (next > expire)
-		next = expire; /* only feedback can open a cap: age the head out */
-	if (next == UINT64_MAX)
-		next = now + 10000; /* copies wait for feedback: look again soon */
-	uint64_t ms = next > now ? (next - now + 999) / 1000 : 1;
-	b->clk.ops->timer_arm(b->t_txq, ms ? ms : 1);
-}
-
-/* Send what the links take now, in order. */
-static void txq_drain(struct bundle *b)
-{
-	if ((!b->txq_n && !mp_retx_queued(b->retx)) || b->draining || !b->multilink)
-		return;
-	b->draining = true;
-	uint64_t now = now_us(b);
-	uint64_t max_age = (uint64_t)TXQ_AGE_MULT * b->c.txq_ms * 1000;
-	bool copies_done = bundle_retx_drain_(b, now);
-	while (copies_done && b->txq_n) {
-		struct txq_ent *e = txq_at(b, 0);
-		if (now > e->at_us && now - e->at_us > max_age) {
-			txq_pop(b, true);
-			continue;
-		}
-		int r = send_now(b, e->proto, e->data, e->len, now);
-		if (r == -EAGAIN || r == -ENETDOWN)
-			break;
-		txq_pop(b, r < 0);
-	}
-	txq_rearm(b, now);
-	b->draining = false;
-}
-
-static void txq_timer_fired(void *arg)
-{
-	txq_drain(arg);
-}
-
-void bundle_txq_drain_(struct bundle *b)
-{
-	txq_drain(b);
-}
-
-int bundle_send(struct bundle *b, uint16_t proto, const uint8_t *pkt, size_t len)
-{
-	uint64_t now = now_us(b);
-
-	if (!b->n_members) {
-		b->tx_blocked++;
-		return -ENETDOWN;
-	}
-	if (!b->multilink) {
-		struct plink *pl = b->member[0];
-		int r = plink_send_proto(pl, proto, pkt, len);
-		if (r == 0) {
-			b->tx_pkts++;
-			b->tx_bytes += len;
-			b->tx_frames++;
-		}
-		return r;
-	}
-	if (!any_alive(b)) {
-		b->tx_blocked++;
-		return -ENETDOWN;
-	}
-	bool queue = b->txq != NULL;
-	if (queue && len > b->peer_mrru)
-		return -EMSGSIZE; /* would fail on every link: refuse it now */
-	/* Packets leave in order: behind what already waits (copies first). */
-	txq_drain(b);
-	if (queue && (b->txq_n || mp_retx_queued(b->retx))) {
-		int r = txq_push(b, proto, pkt, len, now);
-		if (r == 0)
-			txq_rearm(b, now);
-		return r;
-	}
-	int r = send_now(b, proto, pkt, len, now);
-	if (r != -EAGAIN)
-		return r;
-	if (queue && !b->draining) {
-		r = txq_push(b, proto, pkt, len, now);
-		if (r == 0)
-			txq_rearm(b, now);
-		return r;
-	}
-	b->tx_blocked++;
-	b->blocked = true;
-	return -EAGAIN;
 }
 
 uint64_t bundle_next_ready_us(struct bundle *b, uint32_t size)
@@ -629,18 +459,8 @@ struct bundle *bundle_new(const struct bundle_config *c, const struct bundle_ops
 	b->t_reasm = clk->ops->timer_new(clk->ctx, reasm_timer_fired, b);
 	if (!b->t_reasm)
 		return bundle_free(b);
-	if (b->c.txq_max_pkts) {
-		if (b->c.txq_max_pkts > 65536)
-			b->c.txq_max_pkts = 65536;
-		if (!b->c.txq_ms)
-			b->c.txq_ms = 100;
-		if (b->c.txq_max_bytes < TXQ_MIN_BYTES)
-			b->c.txq_max_bytes = TXQ_MIN_BYTES;
-		b->txq = calloc(b->c.txq_max_pkts, sizeof(*b->txq));
-		b->t_txq = clk->ops->timer_new(clk->ctx, txq_timer_fired, b);
-		if (!b->txq || !b->t_txq)
-			return bundle_free(b);
-	}
+	if (bundle_txq_init_(b) < 0)
+		return bundle_free(b);
 	return b;
 }
 
@@ -651,10 +471,7 @@ struct bundle *bundle_free(struct bundle *b)
 	for (size_t i = 0; i < b->n_members; i++)
 		plink_set_bundle_(b->member[i], NULL);
 	b->clk.ops->timer_free(b->t_reasm);
-	b->clk.ops->timer_free(b->t_txq);
-	while (b->txq_n)
-		txq_pop(b, false);
-	free(b->txq);
+	bundle_txq_free_(b);
 	mp_tx_free(b->tx);
 	mp_reasm_free(b->reasm);
 	mp_retx_free(b->retx);
@@ -747,6 +564,7 @@ void bundle_get_stats(const struct bundle *b, struct bundle_stats *st)
 	    .txq_bytes = (uint32_t)b->txq_bytes,
 	    .txq_queued = b->txq_queued,
 	    .txq_dropped = b->txq_dropped,
+	    .txq_aqm_dropped = b->txq_aqm_dropped,
 	};
 	if (b->reasm) {
 		st->reasm = *mp_reasm_stats(b->reasm);

@@ -49,6 +49,9 @@ struct bundle_config {
 	uint32_t txq_max_pkts;	/* 256 */
 	uint32_t txq_ms;	/* 100 */
 	uint32_t txq_max_bytes; /* 2 MiB */
+	/* CoDel (RFC 8289, 10 ms target, 100 ms interval) at the queue's head
+	 * unless set: keeps a TCP upload from parking txq_ms in the queue. */
+	bool txq_no_aqm;
 	/* Ask the peer to resend fragments our loss detection gave up for
 	 * certain (only a peer that is ours answers; the receiver sets it). */
 	bool request_retx;
@@ -133,8 +136,9 @@ struct bundle_stats {
 	uint64_t tx_rescued;  /* of tx_retx: resent because their link fell silent */
 	uint32_t txq_pkts;    /* transmit queue now */
 	uint32_t txq_bytes;
-	uint64_t txq_queued;  /* packets that had to wait in the queue */
-	uint64_t txq_dropped; /* dropped by the queue (full, too old, send error) */
+	uint64_t txq_queued;	  /* packets that had to wait in the queue */
+	uint64_t txq_dropped;	  /* dropped by the queue (full, too old, send error, AQM) */
+	uint64_t txq_aqm_dropped; /* of those, by CoDel */
 	uint32_t reasm_wait_ms;
 	struct mp_reasm_stats reasm; /* zero before the first link */
 };

@@ -216,6 +216,7 @@ json_object *bd_bundle_json(const struct bundle *b)
 	json_object_object_add(o, "txq_packets", ju64(st.txq_pkts));
 	json_object_object_add(o, "txq_queued", ju64(st.txq_queued));
 	json_object_object_add(o, "txq_dropped", ju64(st.txq_dropped));
+	json_object_object_add(o, "txq_aqm_dropped", ju64(st.txq_aqm_dropped));
 	json_object_object_add(o, "reasm_delivered_late", ju64(st.reasm.delivered_late));
 	json_object_object_add(o, "tx_retx", ju64(st.tx_retx));
 	json_object_object_add(o, "retx_asked", ju64(st.retx_asked));

@@ -20,6 +20,7 @@ enum {
 	SLOT_PRESENT = 1,
 	SLOT_B = 2,
 	SLOT_E = 4,
+	SLOT_ASKED = 8, /* a hole (not present) asked for again at `at` */
 };
 
 struct slot {
@@ -83,10 +84,8 @@ struct mp_reasm {
 	struct rlink links[MP_REASM_MAX_LINKS];
 	struct mp_reasm_stats st;
 
-	/* Retransmission: the run [nack_h, nack_end) asked for at nack_at. */
+	/* Retransmission: holes asked for are marked in their slots. */
 	uint32_t nack_wait_ms;
-	bool nack_valid;
-	uint64_t nack_h, nack_end, nack_at;
 };
 
 void mp_reasm_cfg_default(struct mp_reasm_cfg *cfg)
@@ -484,6 +483,28 @@ static bool link_alive(const struct mp_reasm *r, const struct rlink *l, uint64_t
 
 enum { NOT_LOST, LOST_BY_M, LOST_BY_TIME };
 
+/* RFC 1990 §4.1, with a reorder window per link. A link sends in
+ * increasing order, so it can only carry q if q is above what it delivered
+ * (less its reordering). An idle link counts like a busy one: its next
+ * packet may be q, overtaken in flight by faster links; only the wait gives
+ * such a q up. A fresh link may still carry anything. */
+static bool lost_by_m(const struct mp_reasm *r, uint64_t q, uint64_t now)
+{
+	bool any = false;
+	for (size_t i = 0; i < MP_REASM_MAX_LINKS; i++) {
+		const struct rlink *l = &r->links[i];
+		if (!link_alive(r, l, now))
+			continue;
+		if (!l->seen)
+			return false;
+		uint32_t win = l->reorder > r->cfg.reorder_min ? l->reorder : r->cfg.reorder_min;
+		if (q + win >= l->max_seq)
+			return false;
+		any = true;
+	}
+	return any;
+}
+
 /* Is the missing number h never going to arrive (or not worth waiting for)? */
 static int is_lost(struct mp_reasm *r, uint64_t h, uint64_t now)
 {
@@ -491,56 +512,90 @@ static int is_lost(struct mp_reasm *r, uint64_t h, uint64_t now)
 	uint64_t old = oldest(r);
 	if (old != UINT64_MAX && now >= old && now - old >= r->wait_ms)
 		return LOST_BY_TIME;
-
-	/* RFC 1990 §4.1, with a reorder window per link. A link sends in
-	 * increasing order, so it can only carry h if h is above what it
-	 * delivered (less its reordering). An idle link counts like a busy
-	 * one: its next packet may be h, overtaken in flight by faster links;
-	 * only the wait above gives such an h up. */
-	bool any = false;
-	for (size_t i = 0; i < MP_REASM_MAX_LINKS; i++) {
-		const struct rlink *l = &r->links[i];
-		if (!link_alive(r, l, now))
-			continue;
-		if (!l->seen)
-			return NOT_LOST; /* a fresh link may still carry h */
-		uint32_t win = l->reorder > r->cfg.reorder_min ? l->reorder : r->cfg.reorder_min;
-		if (h + win >= l->max_seq)
-			return NOT_LOST;
-		any = true;
-	}
-	return any ? LOST_BY_M : NOT_LOST;
+	return lost_by_m(r, h, now) ? LOST_BY_M : NOT_LOST;
 }
 
-static bool in_nack(const struct mp_reasm *r, uint64_t h)
+/* Was the hole h asked for again (and when)? */
+static bool in_nack(struct mp_reasm *r, uint64_t h)
 {
-	return r->nack_valid && h >= r->nack_h && h < r->nack_end;
+	const struct slot *s = slot_of(r, h);
+	return h >= r->next && h < r->hi && s->seq == h &&
+	       (s->flags & (SLOT_ASKED | SLOT_PRESENT)) == SLOT_ASKED;
+}
+
+/* Ask for the run [q, q + n) and mark it; false if the owner could not. */
+static bool ask_run(struct mp_reasm *r, uint64_t q, uint32_t n, uint64_t now)
+{
+	if (!r->cfg.nack(r->cfg.ctx, (uint32_t)q & mp_seq_mask(r->cfg.short_seq), n))
+		return false;
+	for (uint32_t k = 0; k < n; k++) {
+		struct slot *s = slot_of(r, q + k);
+		*s = (struct slot){.seq = q + k, .at = now, .chunk = NO_CHUNK, .flags = SLOT_ASKED};
+	}
+	r->st.nacked += n;
+	return true;
+}
+
+#define MP_REASM_NACK_RUNS 16 /* requests per round, at most */
+
+/* The head hole h is about to be given up: ask for it, and in the same
+ * round for every other hole behind the head that is as good as lost
+ * (something above it waited the whole wait, or M passed it) and not yet
+ * asked for. Asked one at a time, a link's worth of holes (a modem cut
+ * mid-transfer, a coverage gap) cost one request round trip each: seconds
+ * of stalled delivery. */
+static void ask_holes(struct mp_reasm *r, uint64_t h, uint64_t now)
+{
+	/* Oldest arrival above each number, from the top down. */
+	uint64_t min_above = UINT64_MAX;
+	uint64_t lost_below = h; /* numbers <= this one are overdue by time */
+	for (uint64_t q = r->hi; q-- > h;) {
+		if (present(r, q)) {
+			uint64_t at = slot_of(r, q)->at;
+			min_above = at < min_above ? at : min_above;
+		} else if (min_above != UINT64_MAX && now >= min_above &&
+			   now - min_above >= r->wait_ms) {
+			lost_below = q;
+			break;
+		}
+	}
+	unsigned runs = 0;
+	uint64_t q = h;
+	while (q < r->hi && runs < MP_REASM_NACK_RUNS) {
+		if (present(r, q) || in_nack(r, q) ||
+		    (q != h && q > lost_below && !lost_by_m(r, q, now))) {
+			q++;
+			continue;
+		}
+		uint32_t n = 1;
+		while (n < MP_REASM_NACK_MAX && q + n < r->hi && !present(r, q + n) &&
+		       !in_nack(r, q + n))
+			n++;
+		if (!ask_run(r, q, n, now))
+			return;
+		runs++;
+		q += n;
+	}
 }
 
 /* Before a hole is given up (the M rule proved it lost, or the wait ran
  * out: on a cellular link in a coverage gap, whose queue drops what waits,
  * even the null fragments stop and M never passes), ask the sender for it
- * (and the missing run behind it) once and hold it nack_wait_ms for the
- * copy. If it was only late, the copy is dropped as a duplicate. */
+ * (with the other holes as good as lost, ask_holes) once and hold it
+ * nack_wait_ms for the copy. If it was only late, the copy is dropped as a
+ * duplicate. */
 static int arq_hold(struct mp_reasm *r, uint64_t h, int why, uint64_t now)
 {
 	if (why == NOT_LOST)
 		return NOT_LOST;
-	if (in_nack(r, h))
-		return now < r->nack_at + r->nack_wait_ms ? NOT_LOST : why;
-	if (!r->cfg.nack || !r->nack_wait_ms)
-		return why;
-	uint32_t n = 1;
-	while (n < MP_REASM_NACK_MAX && h + n < r->hi && !present(r, h + n))
-		n++;
-	if (!r->cfg.nack(r->cfg.ctx, (uint32_t)h & mp_seq_mask(r->cfg.short_seq), n))
-		return why;
-	r->nack_valid = true;
-	r->nack_h = h;
-	r->nack_end = h + n;
-	r->nack_at = now;
-	r->st.nacked += n;
-	return NOT_LOST;
+	if (!in_nack(r, h)) {
+		if (!r->cfg.nack || !r->nack_wait_ms)
+			return why;
+		ask_holes(r, h, now);
+		if (!in_nack(r, h))
+			return why;
+	}
+	return now < slot_of(r, h)->at + r->nack_wait_ms ? NOT_LOST : why;
 }
 
 /* Deliver complete packets at the head; give up obstacles that are lost. */
@@ -785,10 +840,10 @@ uint64_t mp_reasm_tick(struct mp_reasm *r, uint64_t now)
 	if (!r->buffered)
 		return UINT64_MAX;
 	uint64_t d = oldest(r) + r->wait_ms;
-	uint64_t n = r->nack_at + r->nack_wait_ms;
-	if (r->nack_valid && n > now && r->nack_end > r->next) {
-		/* A hole is held for a copy: the wait may have passed already. */
-		if (d <= now || n < d)
+	if (in_nack(r, r->next)) {
+		/* The head is held for a copy: the wait may have passed already. */
+		uint64_t n = slot_of(r, r->next)->at + r->nack_wait_ms;
+		if (n > now && (d <= now || n < d))
 			d = n;
 	}
 	return d;

@@ -208,15 +208,13 @@ def case_delay(bed):
     med = statistics.median(r1)
     log(f"delay: RTT min/median/max {min(r1):.2f}/{med:.2f}/{max(r1):.2f} ms at 2 x 25 ms")
     near("delay: median RTT ms", med, 50.0, 1.5)
-    # No jitter without jitter_ms: half the echoes within 0.5 ms of the
-    # median and three quarters within 1.5 ms (uniform +-5 ms one way, as on
-    # l2, gives 2.5 and 3.75). A busy host (CI runs user-mode Linux tests
-    # beside this one) delays some pinger wakeups by a few ms, so the tail
-    # is not a property of linkem.
-    off = sorted(abs(x - med) for x in r1)
-    log(f"delay: |RTT - median| p50/p75/p90 {off[49]:.2f}/{off[74]:.2f}/{off[89]:.2f} ms")
-    assert off[49] < 0.5, f"RTT median deviation {off[49]:.2f} ms without jitter"
-    assert off[74] < 1.5, f"RTT p75 deviation {off[74]:.2f} ms without jitter"
+    # No jitter without jitter_ms: the middle half of the RTTs spans under
+    # 2 ms, where uniform +-5 ms one way (l2, same run, same host load)
+    # spans 5 ms. The quartiles, not the tails: CI runs user-mode Linux
+    # tests beside this one, which delays some pinger wakeups by a few ms.
+    q1 = statistics.quantiles(r1, n=4)
+    log(f"delay: RTT quartiles {q1[0]:.2f}/{q1[1]:.2f}/{q1[2]:.2f} ms")
+    assert q1[2] - q1[0] < 2.0, f"RTT interquartile range {q1[2] - q1[0]:.2f} ms without jitter"
     # Uniform +-5 ms one way: quartiles at 40 -+ 2.5 ms, all within 35..45.
     q = statistics.quantiles(r2, n=4)
     log(f"jitter: RTT min/q1/median/q3/max {min(r2):.2f}/{q[0]:.2f}/{q[1]:.2f}/{q[2]:.2f}/"

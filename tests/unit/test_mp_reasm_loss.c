@@ -104,11 +104,55 @@ static void test_nack_then_copy_or_give_up(void **state)
 	mp_reasm_free(r);
 }
 
+/* A link dies under load: every other number is missing, the live link
+ * keeps delivering. All the holes as good as lost go in one round of
+ * requests (not one round trip per hole: seconds of stall); their copies
+ * fill them, and the packets come out in order. */
+static void test_all_holes_asked_in_one_round(void **state)
+{
+	struct cap c;
+	struct mp_reasm_cfg cfg;
+
+	(void)state;
+	mp_reasm_cfg_default(&cfg);
+	cfg.deliver = on_deliver;
+	cfg.nack = on_nack;
+	cfg.ctx = &c;
+	memset(&c, 0, sizeof(c));
+	nack_calls = 0;
+	struct mp_reasm *r = mp_reasm_new(&cfg);
+	assert_non_null(r);
+	mp_reasm_set_nack_wait(r, 60);
+	mp_reasm_link_add(r, 1, 0);
+	mp_reasm_link_add(r, 2, 0);
+	frag(r, 1, 0, "BE", 'a', 0);
+	frag(r, 2, 1, "BE", 'b', 0);
+	/* Link 2 goes silent after 1: its 3, 5, ..., 19 never come. */
+	for (uint32_t q = 2; q <= 20; q += 2)
+		frag(r, 1, q, "BE", (char)('a' + q), 1 + q);
+	assert_string_equal(got(&c), "a|b|c|");
+	assert_int_equal(nack_calls, 0); /* link 2 may still be in flight */
+	/* The wait (500 ms before anything is learned) runs out behind number
+	 * 3: one round asks for every hole, 3 to 19. */
+	mp_reasm_tick(r, 600);
+	assert_int_equal(nack_calls, 9);
+	assert_int_equal(mp_reasm_stats(r)->nacked, 9);
+	mp_reasm_tick(r, 620); /* held for the copies: no request again */
+	assert_int_equal(nack_calls, 9);
+	for (uint32_t q = 3; q <= 19; q += 2)
+		frag(r, 1, q, "BE", (char)('a' + q), 640);
+	assert_string_equal(got(&c), "a|b|c|d|e|f|g|h|i|j|k|l|m|n|o|p|q|r|s|t|u|");
+	assert_int_equal(mp_reasm_stats(r)->lost, 0);
+	assert_int_equal(mp_reasm_stats(r)->nack_filled, 9);
+	mp_reasm_free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_null_fragment_moves_m),
 	    cmocka_unit_test(test_nack_then_copy_or_give_up),
+	    cmocka_unit_test(test_all_holes_asked_in_one_round),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
