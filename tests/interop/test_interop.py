@@ -79,6 +79,9 @@ class UmlBed(Bed):
 
     def __init__(self, args, case, npaths):
         self.workdir = os.path.join(args.workdir, case)
+        # pppd and modemd append to their logs: start each run empty, so
+        # that what the test waits for in them is this run's.
+        shutil.rmtree(self.workdir, ignore_errors=True)
         os.makedirs(self.workdir, exist_ok=True)
         self.modemd = os.path.join(args.build, "modemd", "modemd")
         self.mpctl_bin = os.path.join(args.build, "mpctl", "mpctl")

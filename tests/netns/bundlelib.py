@@ -11,6 +11,7 @@ never a blind sleep. Everything created is removed by Bed.close().
 """
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -283,6 +284,9 @@ class Bed:
 
     def __init__(self, args, case, npaths, shapes=()):
         self.workdir = os.path.join(args.workdir, case)
+        # Logs are appended to (pppd, modemd): start each run empty, so
+        # that what a test waits for in them is this run's.
+        shutil.rmtree(self.workdir, ignore_errors=True)
         os.makedirs(self.workdir, exist_ok=True)
         self.modemd = os.path.join(args.build, "modemd", "modemd")
         self.mpctl_bin = os.path.join(args.build, "mpctl", "mpctl")
