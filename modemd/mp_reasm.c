@@ -2,91 +2,11 @@
 #include "mp_reasm.h"
 #include "buf.h"
 #include "mp.h"
+#include "mp_reasm-internal.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define MP_REASM_NACK_MAX 32 /* numbers per request (vendor.h VENDOR_NACK_MAX) */
-#define CHUNK		  256u
-#define NO_CHUNK	  UINT32_MAX
-#define HIST_BITS	  1024u		      /* sequence numbers remembered behind `next` */
-#define SEQ_BASE	  (UINT64_C(1) << 32) /* wide numbers start here: room below */
-#define REORDER_DECAY	  256u	/* in-order arrivals on a link that halve its window */
-#define GIVEUP_LOG	  64u	/* recent holes given up by time, for lateness */
-#define LATE_DECAY_MS	  1000u /* the learned wait shrinks by 1/8 per second without late */
-
-enum {
-	SLOT_PRESENT = 1,
-	SLOT_B = 2,
-	SLOT_E = 4,
-	SLOT_ASKED = 8, /* a hole (not present) asked for again at `at` */
-};
-
-struct slot {
-	uint64_t seq; /* wide */
-	uint64_t at;  /* arrival, ms */
-	uint32_t chunk;
-	uint32_t len;
-	uint8_t flags;
-};
-
-struct rlink {
-	uint32_t id;
-	bool used;
-	bool seen;
-	uint64_t max_seq;    /* wide, highest seen */
-	uint64_t last_heard; /* last fragment or link_heard (or when added) */
-	uint32_t reorder;    /* learned window */
-	uint32_t run;	     /* in-order arrivals since the window last changed */
-};
-
-/* A hole given up because the wait ran out: if its fragment still comes,
- * the wait was too short by (arrival - at). */
-struct giveup {
-	uint64_t seq; /* wide; 0 = empty */
-	uint64_t at;
-	uint32_t wait;
-};
-
-struct mp_reasm {
-	struct mp_reasm_cfg cfg;
-	uint32_t wait_ms;	      /* in force: clamp(max(spread_wait, late_wait)) */
-	uint32_t spread_wait;	      /* from the owner's delay spread (wait_max until set) */
-	uint32_t late_wait;	      /* learned from late arrivals, decays; 0 = none */
-	uint64_t late_epoch;	      /* last late arrival or decay step, ms */
-	uint32_t fill_cur, fill_prev; /* longest hole fill (ms) this and last decay period */
-	struct giveup gu[GIVEUP_LOG];
-	unsigned gu_pos;
-
-	struct slot *ring;
-	size_t ring_size; /* power of 2 */
-	size_t buffered;
-	uint64_t next; /* lowest number neither delivered nor given up */
-	uint64_t hi;   /* one past the highest buffered number (== next when empty) */
-	bool started;
-	bool advanced; /* next has moved: numbers below it are history */
-
-	/* Oldest arrival among buffered fragments, cached with how many share it. */
-	bool old_valid;
-	uint64_t old_at;
-	size_t old_cnt;
-
-	uint8_t *pool;
-	uint32_t *chain; /* next chunk of each chunk */
-	uint32_t free_head;
-	size_t n_chunks, free_chunks;
-
-	uint8_t *pkt; /* reassembly scratch, mrru + 4 */
-	size_t pkt_cap;
-
-	uint64_t hist[HIST_BITS / 64]; /* received, for numbers in [next - HIST_BITS, next) */
-	struct rlink links[MP_REASM_MAX_LINKS];
-	struct mp_reasm_stats st;
-
-	/* Retransmission: holes asked for are marked in their slots. */
-	uint32_t nack_wait_ms;
-};
 
 void mp_reasm_cfg_default(struct mp_reasm_cfg *cfg)
 {
@@ -282,18 +202,6 @@ void mp_reasm_usage(const struct mp_reasm *r, size_t *frags, size_t *bytes)
 
 /* ---- storage ---- */
 
-static struct slot *slot_of(struct mp_reasm *r, uint64_t seq)
-{
-	return &r->ring[seq & (r->ring_size - 1)];
-}
-
-static bool present(struct mp_reasm *r, uint64_t seq)
-{
-	struct slot *s = slot_of(r, seq);
-
-	return seq < r->hi && (s->flags & SLOT_PRESENT) && s->seq == seq;
-}
-
 static size_t chunks_for(size_t len)
 {
 	return (len + CHUNK - 1) / CHUNK;
@@ -315,7 +223,7 @@ static bool hist_get(const struct mp_reasm *r, uint64_t seq)
 	return r->hist[(seq % HIST_BITS) / 64] >> (seq % 64) & 1;
 }
 
-static uint64_t oldest(struct mp_reasm *r)
+uint64_t mp_reasm_oldest_(struct mp_reasm *r)
 {
 	if (!r->old_valid) {
 		r->old_at = UINT64_MAX;
@@ -469,135 +377,6 @@ static void deliver_head(struct mp_reasm *r, uint64_t end)
 	deliver_bytes(r, w.p, w.len);
 }
 
-/* ---- loss detection ---- */
-
-/* Alive: the link may still carry any number above its max_seq, even after
- * a long idle period (the sender picks it again). Only a link not heard at
- * all for the liveness bound is taken for dead and leaves M. */
-static bool link_alive(const struct mp_reasm *r, const struct rlink *l, uint64_t now)
-{
-	uint64_t bound = r->cfg.alive_ms > r->wait_ms ? r->cfg.alive_ms : r->wait_ms;
-
-	return l->used && (now <= l->last_heard || now - l->last_heard <= bound);
-}
-
-enum { NOT_LOST, LOST_BY_M, LOST_BY_TIME };
-
-/* RFC 1990 §4.1, with a reorder window per link. A link sends in
- * increasing order, so it can only carry q if q is above what it delivered
- * (less its reordering). An idle link counts like a busy one: its next
- * packet may be q, overtaken in flight by faster links; only the wait gives
- * such a q up. A fresh link may still carry anything. */
-static bool lost_by_m(const struct mp_reasm *r, uint64_t q, uint64_t now)
-{
-	bool any = false;
-	for (size_t i = 0; i < MP_REASM_MAX_LINKS; i++) {
-		const struct rlink *l = &r->links[i];
-		if (!link_alive(r, l, now))
-			continue;
-		if (!l->seen)
-			return false;
-		uint32_t win = l->reorder > r->cfg.reorder_min ? l->reorder : r->cfg.reorder_min;
-		if (q + win >= l->max_seq)
-			return false;
-		any = true;
-	}
-	return any;
-}
-
-/* Is the missing number h never going to arrive (or not worth waiting for)? */
-static int is_lost(struct mp_reasm *r, uint64_t h, uint64_t now)
-{
-	/* Time: something behind the obstacle has waited long enough. */
-	uint64_t old = oldest(r);
-	if (old != UINT64_MAX && now >= old && now - old >= r->wait_ms)
-		return LOST_BY_TIME;
-	return lost_by_m(r, h, now) ? LOST_BY_M : NOT_LOST;
-}
-
-/* Was the hole h asked for again (and when)? */
-static bool in_nack(struct mp_reasm *r, uint64_t h)
-{
-	const struct slot *s = slot_of(r, h);
-	return h >= r->next && h < r->hi && s->seq == h &&
-	       (s->flags & (SLOT_ASKED | SLOT_PRESENT)) == SLOT_ASKED;
-}
-
-/* Ask for the run [q, q + n) and mark it; false if the owner could not. */
-static bool ask_run(struct mp_reasm *r, uint64_t q, uint32_t n, uint64_t now)
-{
-	if (!r->cfg.nack(r->cfg.ctx, (uint32_t)q & mp_seq_mask(r->cfg.short_seq), n))
-		return false;
-	for (uint32_t k = 0; k < n; k++) {
-		struct slot *s = slot_of(r, q + k);
-		*s = (struct slot){.seq = q + k, .at = now, .chunk = NO_CHUNK, .flags = SLOT_ASKED};
-	}
-	r->st.nacked += n;
-	return true;
-}
-
-#define MP_REASM_NACK_RUNS 16 /* requests per round, at most */
-
-/* The head hole h is about to be given up: ask for it, and in the same
- * round for every other hole behind the head that is as good as lost
- * (something above it waited the whole wait, or M passed it) and not yet
- * asked for. Asked one at a time, a link's worth of holes (a modem cut
- * mid-transfer, a coverage gap) cost one request round trip each: seconds
- * of stalled delivery. */
-static void ask_holes(struct mp_reasm *r, uint64_t h, uint64_t now)
-{
-	/* Oldest arrival above each number, from the top down. */
-	uint64_t min_above = UINT64_MAX;
-	uint64_t lost_below = h; /* numbers <= this one are overdue by time */
-	for (uint64_t q = r->hi; q-- > h;) {
-		if (present(r, q)) {
-			uint64_t at = slot_of(r, q)->at;
-			min_above = at < min_above ? at : min_above;
-		} else if (min_above != UINT64_MAX && now >= min_above &&
-			   now - min_above >= r->wait_ms) {
-			lost_below = q;
-			break;
-		}
-	}
-	unsigned runs = 0;
-	uint64_t q = h;
-	while (q < r->hi && runs < MP_REASM_NACK_RUNS) {
-		if (present(r, q) || in_nack(r, q) ||
-		    (q != h && q > lost_below && !lost_by_m(r, q, now))) {
-			q++;
-			continue;
-		}
-		uint32_t n = 1;
-		while (n < MP_REASM_NACK_MAX && q + n < r->hi && !present(r, q + n) &&
-		       !in_nack(r, q + n))
-			n++;
-		if (!ask_run(r, q, n, now))
-			return;
-		runs++;
-		q += n;
-	}
-}
-
-/* Before a hole is given up (the M rule proved it lost, or the wait ran
- * out: on a cellular link in a coverage gap, whose queue drops what waits,
- * even the null fragments stop and M never passes), ask the sender for it
- * (with the other holes as good as lost, ask_holes) once and hold it
- * nack_wait_ms for the copy. If it was only late, the copy is dropped as a
- * duplicate. */
-static int arq_hold(struct mp_reasm *r, uint64_t h, int why, uint64_t now)
-{
-	if (why == NOT_LOST)
-		return NOT_LOST;
-	if (!in_nack(r, h)) {
-		if (!r->cfg.nack || !r->nack_wait_ms)
-			return why;
-		ask_holes(r, h, now);
-		if (!in_nack(r, h))
-			return why;
-	}
-	return now < slot_of(r, h)->at + r->nack_wait_ms ? NOT_LOST : why;
-}
-
 /* Deliver complete packets at the head; give up obstacles that are lost. */
 static void process(struct mp_reasm *r, uint64_t now)
 {
@@ -605,7 +384,7 @@ static void process(struct mp_reasm *r, uint64_t now)
 		uint64_t h = r->next;
 
 		if (!present(r, h)) {
-			int why = arq_hold(r, h, is_lost(r, h, now), now);
+			int why = mp_reasm_hold_(r, h, now);
 			if (why == NOT_LOST)
 				return;
 			give_up_to(r, h + 1, why == LOST_BY_TIME, now);
@@ -636,7 +415,7 @@ static void process(struct mp_reasm *r, uint64_t now)
 			give_up_to(r, q + 1, false, now);
 		} else if (present(r, q)) {
 			deliver_head(r, q + 1);
-		} else if ((why = arq_hold(r, q, is_lost(r, q, now), now)) != NOT_LOST) {
+		} else if ((why = mp_reasm_hold_(r, q, now)) != NOT_LOST) {
 			/* the fragments and the hole */
 			give_up_to(r, q + 1, why == LOST_BY_TIME, now);
 		} else {
@@ -710,7 +489,7 @@ static void late_learn(struct mp_reasm *r, uint64_t w, uint64_t now)
  * it waited now - oldest, the time the wait had to cover. */
 static void fill_sample(struct mp_reasm *r, uint64_t w, uint64_t now)
 {
-	if (in_nack(r, w)) {
+	if (mp_reasm_asked_(r, w)) {
 		r->st.nack_filled++; /* a copy we asked for: says nothing of the wait */
 		return;
 	}
@@ -719,7 +498,7 @@ static void fill_sample(struct mp_reasm *r, uint64_t w, uint64_t now)
 	for (uint64_t q = r->next; q < w; q++)
 		if (!present(r, q))
 			return;
-	uint64_t old = oldest(r);
+	uint64_t old = mp_reasm_oldest_(r);
 	if (old == UINT64_MAX || now <= old)
 		return;
 	uint64_t d = now - old;
@@ -765,7 +544,7 @@ int mp_reasm_push(struct mp_reasm *r, uint32_t id, uint32_t seq, bool b, bool e,
 		r->next = r->hi = SEQ_BASE + (seq & mp_seq_mask(r->cfg.short_seq));
 	}
 	uint64_t w = mp_seq_widen(seq, r->next, r->cfg.short_seq);
-	if (in_nack(r, w)) {
+	if (mp_reasm_asked_(r, w)) {
 		/* A copy we asked for: it says nothing of the link's order. */
 		if (now > l->last_heard)
 			l->last_heard = now;
@@ -839,8 +618,8 @@ uint64_t mp_reasm_tick(struct mp_reasm *r, uint64_t now)
 	process(r, now);
 	if (!r->buffered)
 		return UINT64_MAX;
-	uint64_t d = oldest(r) + r->wait_ms;
-	if (in_nack(r, r->next)) {
+	uint64_t d = mp_reasm_oldest_(r) + r->wait_ms;
+	if (mp_reasm_asked_(r, r->next)) {
 		/* The head is held for a copy: the wait may have passed already. */
 		uint64_t n = slot_of(r, r->next)->at + r->nack_wait_ms;
 		if (n > now && (d <= now || n < d))

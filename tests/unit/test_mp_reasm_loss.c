@@ -59,25 +59,33 @@ static bool on_nack(void *ctx, uint32_t seq, uint32_t count)
 	return true;
 }
 
+/* A reassembly that asks for holes (on_nack) and waits 60 ms for copies. */
+static struct mp_reasm *mk_arq(struct cap *c, uint32_t reorder_min)
+{
+	struct mp_reasm_cfg cfg;
+
+	mp_reasm_cfg_default(&cfg);
+	cfg.reorder_min = reorder_min;
+	cfg.deliver = on_deliver;
+	cfg.nack = on_nack;
+	cfg.ctx = c;
+	memset(c, 0, sizeof(*c));
+	nack_calls = 0;
+	struct mp_reasm *r = mp_reasm_new(&cfg);
+	assert_non_null(r);
+	mp_reasm_set_nack_wait(r, 60);
+	return r;
+}
+
 /* Retransmission: a hole proven lost is asked for once (with the missing
  * run behind it) and held nack_wait for the copy; a copy fills it in
  * order; without one it is given up after nack_wait. */
 static void test_nack_then_copy_or_give_up(void **state)
 {
 	struct cap c;
-	struct mp_reasm_cfg cfg;
 
 	(void)state;
-	mp_reasm_cfg_default(&cfg);
-	cfg.reorder_min = 0;
-	cfg.deliver = on_deliver;
-	cfg.nack = on_nack;
-	cfg.ctx = &c;
-	memset(&c, 0, sizeof(c));
-	nack_calls = 0;
-	struct mp_reasm *r = mp_reasm_new(&cfg);
-	assert_non_null(r);
-	mp_reasm_set_nack_wait(r, 60);
+	struct mp_reasm *r = mk_arq(&c, 0);
 	mp_reasm_link_add(r, 1, 0);
 	frag(r, 1, 0, "BE", 'a', 0);
 	frag(r, 1, 3, "BE", 'd', 1); /* 1 and 2 lost: M (one link) passed them */
@@ -111,18 +119,9 @@ static void test_nack_then_copy_or_give_up(void **state)
 static void test_all_holes_asked_in_one_round(void **state)
 {
 	struct cap c;
-	struct mp_reasm_cfg cfg;
 
 	(void)state;
-	mp_reasm_cfg_default(&cfg);
-	cfg.deliver = on_deliver;
-	cfg.nack = on_nack;
-	cfg.ctx = &c;
-	memset(&c, 0, sizeof(c));
-	nack_calls = 0;
-	struct mp_reasm *r = mp_reasm_new(&cfg);
-	assert_non_null(r);
-	mp_reasm_set_nack_wait(r, 60);
+	struct mp_reasm *r = mk_arq(&c, 8);
 	mp_reasm_link_add(r, 1, 0);
 	mp_reasm_link_add(r, 2, 0);
 	frag(r, 1, 0, "BE", 'a', 0);
