@@ -121,6 +121,13 @@ void bundle_rescue_(struct bundle *b, struct plink *pl)
 {
 	const struct linkest *le = plink_est_const(pl);
 	struct rescue r = {.b = b, .after = le->fb_last.max_seq, .any = le->fb_valid};
+	size_t others = 0;
+
+	for (size_t i = 0; i < b->n_members; i++)
+		others += b->member[i] != pl &&
+			  linkest_state(plink_est_const(b->member[i])) == LINK_ALIVE;
+	if (!others)
+		return; /* nowhere else to send it: the receiver asks for what it misses */
 
 	mp_retx_queue_link(b->retx, le->id, rescue_keep, &r, RETX_RESCUED);
 }
