@@ -619,9 +619,13 @@ uint64_t mp_reasm_tick(struct mp_reasm *r, uint64_t now)
 	if (!r->buffered)
 		return UINT64_MAX;
 	uint64_t d = mp_reasm_oldest_(r) + r->wait_ms;
-	if (mp_reasm_asked_(r, r->next)) {
-		/* The head is held for a copy: the wait may have passed already. */
-		uint64_t n = slot_of(r, r->next)->at + r->nack_wait_ms;
+	/* The first hole (the head, or one inside the packet at the head) may
+	 * be held for a copy: the wait may have passed already. */
+	uint64_t q = r->next;
+	while (q < r->hi && present(r, q))
+		q++;
+	if (mp_reasm_asked_(r, q)) {
+		uint64_t n = slot_of(r, q)->at + r->nack_wait_ms;
 		if (n > now && (d <= now || n < d))
 			d = n;
 	}
