@@ -23,7 +23,8 @@ static inline void on_deliver(void *ctx, uint16_t proto, const uint8_t *d, size_
 	c->n++;
 }
 
-static inline struct mp_reasm *mk(struct cap *c, bool sseq, uint32_t reorder_min)
+static inline struct mp_reasm *mk_nack(struct cap *c, bool sseq, uint32_t reorder_min,
+				       bool (*nack)(void *, uint32_t, uint32_t))
 {
 	struct mp_reasm_cfg cfg;
 
@@ -31,11 +32,17 @@ static inline struct mp_reasm *mk(struct cap *c, bool sseq, uint32_t reorder_min
 	cfg.short_seq = sseq;
 	cfg.reorder_min = reorder_min;
 	cfg.deliver = on_deliver;
+	cfg.nack = nack;
 	cfg.ctx = c;
 	memset(c, 0, sizeof(*c));
 	struct mp_reasm *r = mp_reasm_new(&cfg);
 	assert_non_null(r);
 	return r;
+}
+
+static inline struct mp_reasm *mk(struct cap *c, bool sseq, uint32_t reorder_min)
+{
+	return mk_nack(c, sseq, reorder_min, NULL);
 }
 
 /* One fragment carrying one tag byte; a B fragment also carries protocol

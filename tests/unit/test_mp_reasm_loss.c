@@ -62,17 +62,9 @@ static bool on_nack(void *ctx, uint32_t seq, uint32_t count)
 /* A reassembly that asks for holes (on_nack) and waits 60 ms for copies. */
 static struct mp_reasm *mk_arq(struct cap *c, uint32_t reorder_min)
 {
-	struct mp_reasm_cfg cfg;
+	struct mp_reasm *r = mk_nack(c, false, reorder_min, on_nack);
 
-	mp_reasm_cfg_default(&cfg);
-	cfg.reorder_min = reorder_min;
-	cfg.deliver = on_deliver;
-	cfg.nack = on_nack;
-	cfg.ctx = c;
-	memset(c, 0, sizeof(*c));
 	nack_calls = 0;
-	struct mp_reasm *r = mp_reasm_new(&cfg);
-	assert_non_null(r);
 	mp_reasm_set_nack_wait(r, 60);
 	return r;
 }
