@@ -180,6 +180,13 @@ def case_trace(bed):
         near("trace: receiver / trace file", rx / want, 1.0, 0.03)
 
 
+def at_least_at_most(what, got, lo, hi):
+    ok = lo <= got <= hi
+    log(f"{what}: {got:.4g} (want {lo:.4g} .. {hi:.4g}) {'ok' if ok else 'FAIL'}")
+    if not ok:
+        raise AssertionError(f"{what}: {got:.4g}, want {lo:.4g} .. {hi:.4g}")
+
+
 def rtts(series):
     return [p["rtt_ms"] for p in series if p["rtt_ms"] is not None]
 
@@ -207,7 +214,9 @@ def case_delay(bed):
     assert len(r1) == 100 and len(r2) == 100, f"echoes lost: {len(r1)}, {len(r2)} of 100"
     med = statistics.median(r1)
     log(f"delay: RTT min/median/max {min(r1):.2f}/{med:.2f}/{max(r1):.2f} ms at 2 x 25 ms")
-    near("delay: median RTT ms", med, 50.0, 1.5)
+    # A busy host (an ASan build of linkem beside user-mode Linux tests on
+    # CI) wakes linkem late, never early: exact below, 3 ms of slack above.
+    at_least_at_most("delay: median RTT ms", med, 50.0 - 0.5, 50.0 + 3.0)
     # No jitter without jitter_ms: the middle half of the RTTs spans under
     # 2 ms, where uniform +-5 ms one way (l2, same run, same host load)
     # spans 5 ms. The quartiles, not the tails: CI runs user-mode Linux
@@ -219,11 +228,11 @@ def case_delay(bed):
     q = statistics.quantiles(r2, n=4)
     log(f"jitter: RTT min/q1/median/q3/max {min(r2):.2f}/{q[0]:.2f}/{q[1]:.2f}/{q[2]:.2f}/"
         f"{max(r2):.2f} ms (uniform +-5 ms one way)")
-    near("jitter: median RTT ms", q[1], 40.0, 1.5)
+    at_least_at_most("jitter: median RTT ms", q[1], 40.0 - 1.5, 40.0 + 3.0)
     near("jitter: RTT interquartile range ms (uniform +-5 -> 5)", q[2] - q[0], 5.0, 1.3)
     # A busy host only ever adds delay: the floor is exact, the ceiling
-    # gets the same slack as the no-jitter tail above.
-    inside = sum(1 for x in r2 if 35.0 - 0.3 <= x <= 45.0 + 1.5)
+    # gets the same slack as the medians above.
+    inside = sum(1 for x in r2 if 35.0 - 0.3 <= x <= 45.0 + 3.0)
     assert inside >= 85, f"only {inside}/100 RTTs within 40 +- 5 ms"
     assert min(r2) >= 35.0 - 0.3, f"RTT {min(r2):.2f} ms below 40 - 5 ms"
 
